@@ -1,0 +1,25 @@
+"""twolayer: a laboratory for the training dynamics of two-layer neural networks.
+
+>>> import twolayer as tl
+>>> net = tl.init_net(d=2, width=60, activation="relu", scaling="none", init="balanced", scale=1e-3)
+>>> run = tl.train(net, X, y, loss="square", optimizer=tl.GD(lr=1e-3), steps=10_000)  # doctest: +SKIP
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import analysis, data
+from .errors import DivergenceError, InvalidParameter, TwolayerError
+from .init import init_net
+from .net import Net
+from .objective import Objective
+from .optim import GD, SGD, Adam, Flow
+from .train import train
+from .trajectory import Trajectory, log_steps
+
+try:
+    __version__ = version("twolayer")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["Net", "init_net", "train", "Trajectory", "log_steps", "GD", "SGD", "Adam", "Flow", "Objective",
+           "TwolayerError", "InvalidParameter", "DivergenceError", "analysis", "data", "__version__"]

@@ -1,0 +1,39 @@
+"""Reading a loss curve: first times below a level, plateaus."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def first_below(steps, loss, level: float):
+    """The first recorded step (or time) where ``loss < level``, or None if it never is."""
+    hit = np.flatnonzero(np.asarray(loss) < level)
+    return None if len(hit) == 0 else np.asarray(steps)[hit[0]].item()
+
+
+def plateaus(times, loss, *, rate: float = 0.02, min_duration: float = 1.0, floor: float = 1e-6):
+    """Plateaus of a loss curve: maximal runs where the loss decays slowly.
+
+    An interval between recorded points is *slow* when ``-d log L / dt < rate`` (continuous time,
+    so the threshold does not depend on the step size). A run of slow intervals lasting at least
+    ``min_duration`` is a plateau, unless its loss is below ``floor * L(0)`` (the curve has then
+    converged to rounding level). Returns a list of dicts ``{start, end, level}`` (level: median
+    loss over the run).
+    """
+    t, L = np.asarray(times, dtype=float), np.asarray(loss, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = -np.diff(np.log(np.maximum(L, 1e-300))) / np.diff(t)
+    slow = speed < rate
+    out, i = [], 0
+    while i < len(slow):
+        if not slow[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(slow) and slow[j]:
+            j += 1
+        level = float(np.median(L[i:j + 1]))
+        if t[j] - t[i] >= min_duration and level >= floor * L[0]:
+            out.append({"start": float(t[i]), "end": float(t[j]), "level": level})
+        i = j
+    return out

@@ -1,0 +1,92 @@
+"""Exceptions. Every user error is a :class:`TwolayerError`; the CLI turns them into one line."""
+
+from __future__ import annotations
+
+
+class TwolayerError(Exception):
+    """Base class of the errors twolayer raises for bad input or failed runs."""
+
+
+class InvalidParameter(TwolayerError, ValueError):
+    """A parameter has a wrong name, shape, type, value or range.
+
+    The message names the parameter, the value received and what is accepted.
+    """
+
+    def __init__(self, name: str, value, accepted: str):
+        self.name, self.value, self.accepted = name, value, accepted
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{name}={shown}: {accepted}")
+
+
+class DivergenceError(TwolayerError, FloatingPointError):
+    """A training run produced a non-finite value.
+
+    Attributes
+    ----------
+    step : int
+        The first step whose loss (or update) was not finite. For gradient flow, ``time`` is set.
+    last_loss : float
+        The last finite training loss.
+    hint : str
+        What to change, e.g. the largest stable step size ``2 / lambda_max`` estimated from the
+        top Hessian eigenvalue at the last finite point.
+    trajectory : Trajectory or None
+        Everything recorded before the divergence.
+    """
+
+    def __init__(self, step: int, last_loss: float, hint: str, trajectory=None, time=None):
+        self.step, self.last_loss, self.hint = step, last_loss, hint
+        self.trajectory, self.time = trajectory, time
+        where = f"time {time:.6g}" if time is not None else f"step {step}"
+        super().__init__(
+            f"training diverged at {where}: the loss or the parameters became non-finite "
+            f"(last finite loss {last_loss:.6g}). {hint}"
+        )
+
+
+def check_finite(name: str, array) -> None:
+    """Raise :class:`InvalidParameter` if ``array`` holds NaN or inf."""
+    import numpy as np
+
+    arr = np.asarray(array)
+    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise InvalidParameter(name, f"<array with {bad} NaN/inf entries>",
+                               "all entries must be finite; clean or impute the data first")
+
+
+def check_choice(name: str, value, choices) -> None:
+    """Raise :class:`InvalidParameter` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise InvalidParameter(name, value, "expected one of " + ", ".join(map(repr, choices)))
+
+
+def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
+    """Return ``float(value)`` if it is a finite number > 0 (>= 0 with ``allow_zero``)."""
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameter(name, value, "expected a number") from None
+    ok = math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
+    if not ok:
+        raise InvalidParameter(name, value, "expected a finite number " + (">= 0" if allow_zero else "> 0"))
+    return v
+
+
+def check_int(name: str, value, *, minimum: int = 0) -> int:
+    """Return ``int(value)`` if it is an integer >= ``minimum``."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise InvalidParameter(name, value, f"expected an integer >= {minimum}")
+    if value < minimum:
+        raise InvalidParameter(name, value, f"expected an integer >= {minimum}")
+    return int(value)

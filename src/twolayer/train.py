@@ -1,0 +1,210 @@
+"""``train()``: validate everything, pick an engine, record, and return a :class:`Trajectory`."""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import asdict, is_dataclass
+
+import numpy as np
+
+from .engines import ENGINES
+from .engines import reference
+from .errors import DivergenceError, InvalidParameter, check_choice, check_finite, check_int, check_positive
+from .losses import default_reduction, get_loss, reduction_factor, validate_labels
+from .net import LAYERS, Net
+from .objective import Objective
+from .optim import GD, SGD, Adam, Flow, epoch_orders
+from .progress import Progress
+from .trajectory import Trajectory
+
+
+class Recorder:
+    """Collects the recorded points of a run (losses, gradient norm, snapshots)."""
+
+    def __init__(self, obj: Objective, test=None, snapshots: bool = True):
+        self.obj, self.test, self.snapshots = obj, test, snapshots
+        self.rows = {k: [] for k in ("steps", "times", "train_loss", "objective", "grad_norm", "test_loss")}
+        self.snaps = {"a": [], "W": [], "c": []}
+
+    def add(self, step, time, theta, loss, g):
+        r = self.rows
+        r["steps"].append(step)
+        r["times"].append(time)
+        r["train_loss"].append(loss)
+        r["objective"].append(loss + self.obj.penalty(theta))
+        r["grad_norm"].append(float(np.linalg.norm(g)))
+        if self.test is not None:
+            r["test_loss"].append(self.obj.data_loss(theta, *self.test))
+        if self.snapshots:
+            for name, value in zip(("a", "W", "c"), self.obj.layout.unpack(theta)):
+                if value is not None:
+                    self.snaps[name].append(value.copy())
+
+    def build(self, final: Net, config: dict, info: dict) -> Trajectory:
+        r = {k: np.array(v, dtype=np.int64 if k == "steps" else np.float64) for k, v in self.rows.items()}
+        snaps = {k: (np.array(v) if v else None) for k, v in self.snaps.items()}
+        if self.test is None:
+            r["test_loss"] = None
+        return Trajectory(final=final, config=config, info=info, **r, **snaps)
+
+
+def _trainable(trainable, net: Net) -> tuple:
+    if trainable is None:
+        return ("a", "W", "c") if net.bias else ("a", "W")
+    names = (trainable,) if isinstance(trainable, str) else tuple(trainable)
+    if not names or any(t not in LAYERS for t in names):
+        raise InvalidParameter("trainable", trainable, "expected a non-empty tuple of names among 'a', 'W', 'c'")
+    if "c" in names and not net.bias:
+        raise InvalidParameter("trainable", trainable, "'c' is trainable only for a network with bias=True")
+    return tuple(t for t in LAYERS if t in names)
+
+
+def _record_schedule(optimizer, steps, t_max, record_every, record_at):
+    if isinstance(optimizer, Flow):
+        if record_every is not None:
+            raise InvalidParameter("record_every", record_every, "gradient flow records at times; pass record_at=[t0, t1, ...]")
+        if record_at is None:
+            return np.linspace(0.0, t_max, 501)
+        times = np.unique(np.asarray(record_at, dtype=np.float64))
+        if times.size == 0 or times[0] < 0 or times[-1] > t_max or not np.all(np.isfinite(times)):
+            raise InvalidParameter("record_at", record_at, f"expected finite times in [0, t_max={t_max}]")
+        return times
+    if record_at is not None:
+        if record_every is not None:
+            raise InvalidParameter("record_every", record_every, "give record_every or record_at, not both")
+        pts = np.unique(np.asarray(record_at))
+        if pts.size == 0 or pts.dtype.kind not in "iu" or pts[0] < 0 or pts[-1] > steps:
+            raise InvalidParameter("record_at", record_at, f"expected integer steps in [0, steps={steps}]")
+        return pts.astype(np.int64)
+    every = max(1, steps // 500) if record_every is None else check_int("record_every", record_every, minimum=1)
+    return np.unique(np.append(np.arange(0, steps + 1, every), steps)).astype(np.int64)
+
+
+def _describe(optimizer) -> dict:
+    return {"name": type(optimizer).__name__, **(asdict(optimizer) if is_dataclass(optimizer) else {})}
+
+
+def _divergence_hint(obj: Objective, theta, optimizer) -> str:
+    """Suggest a step size from the top Hessian eigenvalue at the last finite point."""
+    from .analysis.hessian import top_eigenvalue
+
+    if isinstance(optimizer, Flow):
+        return "Gradient flow blew up: the loss has no finite minimiser along this path, or tighten rtol/atol."
+    try:
+        lam = top_eigenvalue(obj, theta)
+    except Exception:  # the hint must never mask the divergence itself
+        lam = np.nan
+    if not np.isfinite(lam) or lam <= 0:
+        return f"Lower the step size (lr={optimizer.lr:g})."
+    bound = 2.0 / lam
+    return (f"At the last finite point the top Hessian eigenvalue is {lam:.4g}, so gradient descent is "
+            f"stable only for lr < 2/lambda_max = {bound:.4g} (lr was {optimizer.lr:g}); "
+            f"try lr={0.5 * bound:.3g}.")
+
+
+def choose_engine(engine: str) -> str:
+    """Resolve ``engine``: "auto" -> the best available engine; "numba" must be available."""
+    check_choice("engine", engine, ENGINES)
+    if engine == "numba":
+        raise InvalidParameter("engine", engine, "the compiled engine is not in this version yet; use 'numpy' or 'auto'")
+    return "numpy"
+
+
+def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, weight_decay: float = 0.0,
+          trainable=None, optimizer=None, steps: int | None = None, record_every: int | None = None,
+          engine: str = "auto", seed: int = 0, *, t_max: float | None = None, record_at=None,
+          X_test=None, y_test=None, snapshots: bool = True, quiet: bool = False) -> Trajectory:
+    """Train ``net`` on (X, y) and return the recorded :class:`Trajectory` (``net`` is not modified).
+
+    Parameters
+    ----------
+    net : the initial network.   X : (n, d).   y : labels, see :mod:`twolayer.losses`.
+    loss, reduction : loss name and "mean" (1/n), "half_mean" (1/(2n), square only) or "sum";
+        ``reduction=None`` is "half_mean" for the square loss and "mean" otherwise.
+    weight_decay : lambda >= 0 of the penalty (lambda/2) ||theta_trainable||^2.
+    trainable : the layers that train, e.g. ("a",) for random features (default: all of them).
+    optimizer : ``GD(lr)`` (default ``GD(0.1)``), ``SGD(lr, batch_size)``, ``Adam(lr)`` or
+        ``Flow(rtol, atol)``.
+    steps : number of updates (GD/SGD/Adam; default 1000). With ``Flow`` give ``t_max`` instead.
+    record_every, record_at : record every k steps (default: about 500 points) or at given steps;
+        with ``Flow``, ``record_at`` takes times (default: 501 points from 0 to t_max).
+    engine : "auto", "numpy" (reference) or "numba".
+    seed : seeds the SGD sample orders (the only randomness of training).
+    X_test, y_test : also record the loss on this set.
+    snapshots : record the parameters at every recorded point.
+    quiet : no progress bar.
+
+    Raises
+    ------
+    InvalidParameter : bad input, before any work starts.
+    DivergenceError : a non-finite loss or gradient; ``err.trajectory`` holds the points so far.
+    """
+    if not isinstance(net, Net):
+        raise InvalidParameter("net", type(net).__name__, "expected a twolayer.Net, e.g. from tl.init_net(...)")
+    Xa = net.check_inputs(X)
+    n = Xa.shape[0]
+    if n == 0:
+        raise InvalidParameter("X", "array with 0 rows", "expected at least one sample")
+    loss_fn = get_loss(loss)
+    reduction = default_reduction(loss) if reduction is None else reduction
+    reduction_factor(loss, reduction, n)
+    ya = validate_labels(loss_fn, y, n, net.outputs)
+    weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+    trainable = _trainable(trainable, net)
+    optimizer = GD(0.1) if optimizer is None else optimizer
+    if not isinstance(optimizer, (GD, SGD, Adam, Flow)):
+        raise InvalidParameter("optimizer", optimizer, "expected tl.GD(lr), tl.SGD(lr, batch_size), tl.Adam(lr) or tl.Flow()")
+    is_flow = isinstance(optimizer, Flow)
+    if is_flow:
+        if steps is not None:
+            raise InvalidParameter("steps", steps, "gradient flow runs in continuous time; pass t_max= instead")
+        if t_max is None:
+            raise InvalidParameter("t_max", None, "tl.Flow needs the horizon t_max= (continuous time)")
+        t_max = check_positive("t_max", t_max)
+    else:
+        if t_max is not None:
+            raise InvalidParameter("t_max", t_max, "t_max is for tl.Flow; discrete optimisers take steps=")
+        steps = check_int("steps", 1000 if steps is None else steps, minimum=0)
+    if optimizer.batch_size is not None and optimizer.batch_size > n:
+        raise InvalidParameter("batch_size", optimizer.batch_size, f"expected at most n={n}, the number of samples")
+    seed = check_int("seed", seed, minimum=0)
+    schedule = _record_schedule(optimizer, steps, t_max, record_every, record_at)
+    test = None
+    if (X_test is None) != (y_test is None):
+        raise InvalidParameter("X_test", "given" if X_test is not None else None, "pass X_test and y_test together")
+    if X_test is not None:
+        Xt = net.check_inputs(X_test, "X_test")
+        test = (Xt, validate_labels(loss_fn, y_test, Xt.shape[0], net.outputs))
+    engine_used = choose_engine(engine)
+
+    obj = Objective(net, Xa, ya, loss, reduction, weight_decay, trainable)
+    recorder = Recorder(obj, test, snapshots)
+    config = {"loss": loss, "reduction": reduction, "weight_decay": weight_decay, "trainable": list(trainable),
+              "optimizer": _describe(optimizer), "steps": steps, "t_max": t_max, "engine": engine_used, "seed": seed,
+              "n": n, "d": net.d, "width": net.m, "outputs": net.outputs, "bias": net.bias,
+              "activation": net.activation, "scaling": net.scaling, "slope": net.slope}
+    theta = net.theta
+    start = _time.perf_counter()
+    info = {"engine": engine_used}
+    try:
+        if is_flow:
+            with Progress(t_max, "gradient flow", quiet, unit="time") as bar:
+                theta, nfev = reference.run_flow(obj, theta, optimizer, t_max, schedule, recorder, bar)
+            info["gradient_evaluations"] = nfev
+        else:
+            order = None
+            if optimizer.batch_size is not None:
+                per_epoch = -(-n // optimizer.batch_size)
+                order = epoch_orders(seed, n, -(-steps // per_epoch))
+            with Progress(steps, "training", quiet) as bar:
+                theta = reference.run_discrete(obj, theta, optimizer, steps, schedule, order, recorder, bar)
+            info["gradient_evaluations"] = steps
+    except reference.NonFinite as err:
+        info["elapsed_s"] = _time.perf_counter() - start
+        last = net.with_theta(err.last_theta)
+        partial = recorder.build(last, config, info)
+        hint = err.reason + (" " if err.reason else "") + _divergence_hint(obj, err.last_theta, optimizer)
+        raise DivergenceError(err.step, float(err.last_loss), hint, partial,
+                              time=err.time if is_flow else None) from None
+    info["elapsed_s"] = _time.perf_counter() - start
+    return recorder.build(net.with_theta(theta), config, info)
