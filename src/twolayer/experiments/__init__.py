@@ -1,0 +1,23 @@
+"""The experiment registry: every experiment of the seed documents, by name."""
+
+from __future__ import annotations
+
+from ..errors import check_choice
+from .base import Context, Experiment
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    EXPERIMENTS[experiment.name] = experiment
+    return experiment
+
+
+def get_experiment(name: str) -> Experiment:
+    check_choice("experiment", name, tuple(EXPERIMENTS))
+    return EXPERIMENTS[name]
+
+
+from . import saddle_to_saddle  # noqa: E402,F401  (modules register themselves)
+
+__all__ = ["EXPERIMENTS", "register", "get_experiment", "Experiment", "Context"]

@@ -1,0 +1,35 @@
+"""Loss curves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def loss_curve(ax, x, losses: dict, *, xlabel: str = "epoch", marks=None, plateaus=None,
+               title: str | None = None, logx: bool = False):
+    """Losses on a log scale against ``x`` (epochs or time).
+
+    losses : {label: array}, each the length of ``x``.
+    marks : optional {label: x position} drawn as vertical dotted lines.
+    plateaus : optional list of {start, end, level} (from ``analysis.plateaus``), shaded;
+        their ``start``/``end`` must be in the units of ``x``.
+    """
+    for label, values in losses.items():
+        v = np.asarray(values, dtype=float)
+        ax.plot(x, np.where(v > 0, v, np.nan), label=label, lw=1.6)
+    ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    for i, p in enumerate(plateaus or []):
+        ax.axvspan(p["start"], p["end"], color="tab:red", alpha=0.12, lw=0,
+                   label="plateau" if i == 0 else None)
+    for label, pos in (marks or {}).items():
+        ax.axvline(pos, color="0.4", ls=":", lw=1)
+        ax.annotate(label, (pos, 0.98), xycoords=("data", "axes fraction"), rotation=90,
+                    va="top", ha="right", fontsize=7, color="0.3")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best")
+    return ax

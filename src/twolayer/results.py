@@ -1,0 +1,157 @@
+"""Results folders: run an experiment, write config.json, metrics.json, figures/, report.md and
+trajectory.h5 atomically; write the gallery of a whole reproduction."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .experiments import EXPERIMENTS, Context, get_experiment
+
+
+def _clean(value):
+    """JSON-safe numbers: numpy scalars to Python, non-finite floats to None."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_clean(v) for v in np.asarray(value, dtype=object).tolist()] if isinstance(value, np.ndarray) else [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(_clean(obj), indent=2) + "\n")
+
+
+def atomic_folder(out: Path):
+    """A temporary sibling folder of ``out`` and a function that moves it into place."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+
+    def commit():
+        old = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}-{time.time_ns()}"
+            out.rename(old)
+        tmp.rename(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    return tmp, commit
+
+
+def _format_metric(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, (list, tuple)) and len(v) > 8:
+        return "[" + ", ".join(_format_metric(x) for x in v[:8]) + ", ...]"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_format_metric(x) for x in v) + "]"
+    return str(v)
+
+
+def write_report(folder: Path, title: str, intro: str, ctx: Context, metrics: dict, config: dict) -> None:
+    lines = [f"# {title}", "", intro, ""]
+    for note in ctx.notes:
+        lines += [note, ""]
+    lines += ["## Key numbers", "", "| metric | value |", "|---|---|"]
+    lines += [f"| `{k}` | {_format_metric(v)} |" for k, v in _clean(metrics).items()]
+    lines += [""]
+    for name, fig_title, caption in ctx.figures:
+        lines += [f"## {fig_title}", "", f"![{fig_title}](figures/{name}.png)", "", caption,
+                  "", f"([PDF](figures/{name}.pdf))", ""]
+    lines += ["## Configuration", "", "```json", json.dumps(_clean(config), indent=2), "```", ""]
+    (folder / "report.md").write_text("\n".join(lines))
+
+
+def run_experiment(name: str, *, quick: bool = False, out=None, seed: int | None = None,
+                   engine: str = "auto", overrides: dict | None = None, quiet: bool = False):
+    """Run experiment ``name`` and write its results folder (default ``results/NAME``).
+
+    Returns (folder, metrics).
+    """
+    exp = get_experiment(name)
+    fixed = {"seed": seed} if seed is not None else {}
+    cfg = exp.make_config(quick, overrides, **fixed)
+    out = Path(out or Path("results") / name)
+    tmp, commit = atomic_folder(out)
+    try:
+        ctx = Context(tmp, engine=engine, quiet=quiet)
+        start = time.perf_counter()
+        metrics = dict(exp.run(cfg, ctx))
+        metrics["elapsed_s"] = time.perf_counter() - start
+        config = {"experiment": name, "quick": quick, "engine": engine, "version": __version__,
+                  **dataclasses.asdict(cfg)}
+        write_json(tmp / "config.json", config)
+        write_json(tmp / "metrics.json", metrics)
+        intro = f"{exp.description} Source: `seeds/{exp.seed_file}`." + (" Quick fidelity (`--quick`)." if quick else "")
+        write_report(tmp, name, intro, ctx, metrics, config)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    commit()
+    return out, metrics
+
+
+def write_gallery(root: Path, entries: list[dict]) -> Path:
+    """``root/index.html`` linking every experiment's report, figures and key numbers."""
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>twolayer gallery</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+             "img{max-width:320px;border:1px solid #ccc;margin:4px}.err{color:#b00}"
+             "table{border-collapse:collapse}td{padding:2px 8px;border-bottom:1px solid #eee}</style></head><body>",
+             f"<h1>twolayer gallery</h1><p>version {html.escape(__version__)}</p>"]
+    for e in entries:
+        name = html.escape(e["name"])
+        parts.append(f"<h2 id='{name}'>{name}</h2><p>{html.escape(e['description'])}</p>")
+        if e.get("error"):
+            parts.append(f"<p class='err'>failed: {html.escape(e['error'])}</p>")
+            continue
+        parts.append(f"<p><a href='{name}/report.md'>report</a> · <a href='{name}/metrics.json'>metrics</a>"
+                     f" · <a href='{name}/config.json'>config</a></p>")
+        for png in sorted((root / e["name"] / "figures").glob("*.png")):
+            rel = html.escape(f"{e['name']}/figures/{png.name}")
+            parts.append(f"<a href='{rel}'><img src='{rel}' alt='{html.escape(png.stem)}'></a>")
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(_format_metric(v))}</td></tr>"
+                       for k, v in _clean(e["metrics"]).items())
+        parts.append(f"<table>{rows}</table>")
+    parts.append("</body></html>")
+    path = Path(root) / "index.html"
+    path.write_text("\n".join(parts))
+    return path
+
+
+def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet: bool = False, log=print):
+    """Run every registered experiment into ``out/NAME`` and write ``out/index.html``.
+
+    A failing experiment is reported in the gallery and does not stop the others; returns
+    (gallery path, number of failures).
+    """
+    root = Path(out)
+    entries, failures = [], 0
+    for name, exp in EXPERIMENTS.items():
+        log(f"[{name}] running{' (quick)' if quick else ''} ...")
+        entry = {"name": name, "description": exp.description}
+        try:
+            folder, metrics = run_experiment(name, quick=quick, out=root / name, engine=engine, quiet=quiet)
+            entry["metrics"] = metrics
+            log(f"[{name}] done in {metrics['elapsed_s']:.1f} s -> {folder}")
+        except Exception as err:  # one failure must not hide the rest of the gallery
+            failures += 1
+            entry["error"] = f"{type(err).__name__}: {err}"
+            log(f"[{name}] FAILED: {entry['error']}")
+        entries.append(entry)
+    return write_gallery(root, entries), failures
