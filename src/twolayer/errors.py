@@ -47,6 +47,20 @@ class DivergenceError(TwolayerError, FloatingPointError):
         )
 
 
+class FlowStalled(TwolayerError):
+    """Gradient flow spent its gradient-evaluation budget before reaching t_max.
+
+    ``trajectory`` holds the points recorded so far; ``time`` is how far it got.
+    """
+
+    def __init__(self, time: float, t_max: float, evals: int, trajectory=None):
+        self.time, self.t_max, self.evals, self.trajectory = time, t_max, evals, trajectory
+        super().__init__(
+            f"gradient flow stalled: {evals} gradient evaluations reached only t={time:.6g} of "
+            f"t_max={t_max:.6g}. The ODE is stiff there, or a ReLU neuron slides along a kink; "
+            "loosen rtol/atol, raise Flow(max_evals=...), or use GD with a small step.")
+
+
 def check_finite(name: str, array) -> None:
     """Raise :class:`InvalidParameter` if ``array`` holds NaN or inf."""
     import numpy as np

@@ -33,7 +33,7 @@ class Objective:
         self.loss_name, self.reduction = loss, reduction
         self.loss = get_loss(loss)
         self.weight_decay = float(weight_decay)
-        self.trainable = tuple(t for t in ("a", "W", "c") if t in trainable)
+        self.trainable = tuple(t for t in ("a", "W", "c") if t in trainable and (t != "c" or self.layout.bias))
         self.mask = self.layout.mask(self.trainable)
 
     @property

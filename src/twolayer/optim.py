@@ -102,13 +102,15 @@ class Flow:
 
     ``method``: "DOP853" (Dormand-Prince 8(5,3)) or "RK45" (Dormand-Prince 5(4)). The local error
     per step is kept below ``atol + rtol * |theta|`` componentwise; lower ``atol`` when the
-    parameters start tiny (e.g. ``scale=1e-22``).
+    parameters start tiny (e.g. ``scale=1e-22``). ``max_evals`` bounds the gradient evaluations:
+    a ReLU neuron held on a kink (a sliding mode) can make any adaptive solver crawl.
     """
 
     rtol: float = 1e-8
     atol: float = 1e-12
     method: str = "DOP853"
     max_step: float = np.inf
+    max_evals: int = 2_000_000
 
     def __post_init__(self):
         check_positive("rtol", self.rtol)
@@ -116,6 +118,7 @@ class Flow:
         if np.isfinite(self.max_step):
             check_positive("max_step", self.max_step)
         check_choice("method", self.method, ("DOP853", "RK45"))
+        check_int("max_evals", self.max_evals, minimum=1)
 
     batch_size = None
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .engines import ENGINES
 from .engines import reference
-from .errors import DivergenceError, InvalidParameter, check_choice, check_finite, check_int, check_positive
+from .errors import DivergenceError, FlowStalled, InvalidParameter, check_choice, check_finite, check_int, check_positive
 from .losses import default_reduction, get_loss, reduction_factor, validate_labels
 from .net import LAYERS, Net
 from .objective import Objective
@@ -199,6 +199,10 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
             with Progress(steps, "training", quiet) as bar:
                 theta = reference.run_discrete(obj, theta, optimizer, steps, schedule, order, recorder, bar)
             info["gradient_evaluations"] = steps
+    except reference.Stalled as err:
+        info["elapsed_s"] = _time.perf_counter() - start
+        partial = recorder.build(net.with_theta(err.last_theta), config, info)
+        raise FlowStalled(err.time, t_max, err.evals, partial) from None
     except reference.NonFinite as err:
         info["elapsed_s"] = _time.perf_counter() - start
         last = net.with_theta(err.last_theta)

@@ -1,6 +1,24 @@
 """Data sets: helpers, the seeds' fixed data, synthetic generators."""
 
 from .core import with_bias
+from .synthetic import teacher
 from .thesis import THESIS_SETS, thesis
 
-__all__ = ["with_bias", "thesis", "THESIS_SETS"]
+__all__ = ["with_bias", "thesis", "THESIS_SETS", "teacher", "load"]
+
+
+def load(name: str, seed: int = 0):
+    """A data set by name, as (X, y, X_test, y_test); X_test and y_test may be None.
+
+    ``thesis-NAME`` (e.g. ``thesis-1.1.0``): a fixed set of seed 003. ``teacher-2d``: 200 Gaussian points
+    in the plane labelled by a 5-neuron ReLU teacher, with 2000 test points (seed 000).
+    """
+    from ..errors import check_choice
+
+    names = [f"thesis-{k}" for k in THESIS_SETS] + ["teacher-2d"]
+    check_choice("data", name, names)
+    if name.startswith("thesis-"):
+        X, y = thesis(name[len("thesis-"):])
+        return X, y, None, None
+    X, y, Xt, yt, _ = teacher(200, 2, seed=seed)
+    return X, y, Xt, yt

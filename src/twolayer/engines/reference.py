@@ -7,7 +7,7 @@ gradient at theta, records when asked, and applies the optimiser's update.
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import solve_ivp
+from scipy.integrate import DOP853, RK45
 
 from ..optim import minibatches
 
@@ -60,34 +60,49 @@ def _check(loss, g, step, time, prev, last_loss):
 
 
 def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
-    """Gradient flow to ``t_max`` with scipy's adaptive Runge-Kutta, recording at ``record_times``.
+    """Gradient flow to ``t_max`` with scipy's adaptive Runge-Kutta, recording at ``record_times``
+    from the solver's dense output.
 
-    The recorded ``step`` of a point is the number of gradient evaluations the solver had used
-    when it first reached that time. Returns (final theta, total gradient evaluations).
+    The recorded ``step`` of a point is the number of gradient evaluations used so far. Raises
+    :class:`NonFinite` on a non-finite value and :class:`Stalled` after ``flow.max_evals``
+    evaluations. Returns (final theta, gradient evaluations).
     """
-    evals = {"n": 0, "t": [], "count": []}
-    last = {"theta": theta.copy(), "loss": np.nan}
+    evals = [0]
+    last = {"theta": theta.copy(), "loss": np.nan, "t": 0.0}
 
     def rhs(t, th):
         loss, g = obj.value_and_grad(th)
-        evals["n"] += 1
+        evals[0] += 1
         if not (np.isfinite(loss) and np.all(np.isfinite(g))):
-            raise NonFinite(evals["n"], t, last["theta"], last["loss"])
-        if not evals["t"] or t > evals["t"][-1]:
-            evals["t"].append(t)
-            evals["count"].append(evals["n"])
-            last["theta"], last["loss"] = th.copy(), loss
-            progress.advance(t)
+            raise NonFinite(evals[0], t, last["theta"], last["loss"])
         return -g
 
-    sol = solve_ivp(rhs, (0.0, t_max), theta, method=flow.method, t_eval=record_times,
-                    rtol=flow.rtol, atol=flow.atol, max_step=flow.max_step)
-    if sol.status < 0:
-        raise NonFinite(evals["n"], evals["t"][-1] if evals["t"] else 0.0, last["theta"], last["loss"],
-                        reason=f"the ODE solver stopped: {sol.message}")
-    t_seen, counts = np.array(evals["t"]), np.array(evals["count"])
-    for t, th in zip(sol.t, sol.y.T):
-        loss, g = obj.value_and_grad(th)
-        step = int(counts[min(np.searchsorted(t_seen, t), len(counts) - 1)]) if len(counts) else 0
-        recorder.add(step, t, th, loss, g)
-    return sol.y[:, -1].copy(), int(sol.nfev)
+    solver = SOLVERS[flow.method](rhs, 0.0, theta, t_max, rtol=flow.rtol, atol=flow.atol, max_step=flow.max_step)
+    k = 0
+    while k < len(record_times):
+        if solver.status != "running":
+            raise NonFinite(evals[0], solver.t, last["theta"], last["loss"],
+                            reason=f"the ODE solver stopped at t={solver.t:.6g}: {solver.status}.")
+        solver.step()
+        dense = solver.dense_output()
+        while k < len(record_times) and record_times[k] <= solver.t:
+            th = dense(record_times[k])
+            loss, g = obj.value_and_grad(th)
+            recorder.add(evals[0], record_times[k], th, loss, g)
+            k += 1
+        last["theta"], last["t"] = solver.y.copy(), solver.t
+        last["loss"] = obj.data_loss(solver.y)
+        progress.advance(solver.t)
+        if evals[0] > flow.max_evals and k < len(record_times):
+            raise Stalled(solver.t, evals[0], last["theta"])
+    return solver.y.copy(), evals[0]
+
+
+class Stalled(Exception):
+    """Gradient flow used its evaluation budget before reaching the horizon."""
+
+    def __init__(self, time, evals, last_theta):
+        self.time, self.evals, self.last_theta = time, evals, last_theta
+
+
+SOLVERS = {"DOP853": DOP853, "RK45": RK45}

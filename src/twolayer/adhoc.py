@@ -1,0 +1,63 @@
+"""``twolayer train``: an ad-hoc run from command-line flags, written as a results folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from .data import load
+from .errors import check_choice
+from .experiments import Context
+from .init import init_net
+from .optim import GD, SGD, Adam, Flow
+from .plots import loss_curve, new_figure, orientation_plane
+from .results import atomic_folder, write_json, write_report
+from .train import train
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.0, batch_size: int = 1):
+    check_choice("optimizer", name, ("gd", "sgd", "adam", "flow"))
+    return {"gd": lambda: GD(lr, momentum), "sgd": lambda: SGD(lr, batch_size, momentum),
+            "adam": lambda: Adam(lr), "flow": lambda: Flow()}[name]()
+
+
+def train_adhoc(args):
+    """Run the training the flags describe; return (folder, metrics)."""
+    X, y, Xt, yt = load(args.data, seed=args.seed)
+    net = init_net(X.shape[1], args.width, args.activation, args.scaling, bias=args.bias, init=args.init,
+                   scale=args.scale, outer_scale=args.outer_scale, slope=args.slope, seed=args.seed)
+    opt = make_optimizer(args.optimizer, args.lr, args.momentum, args.batch_size)
+    flow = isinstance(opt, Flow)
+    trainable = None if args.trainable is None else tuple(t.strip() for t in args.trainable.split(","))
+    tmp, commit = atomic_folder(args.out)
+    start = time.perf_counter()
+    traj = train(net, X, y, loss=args.loss, reduction=args.reduction, weight_decay=args.weight_decay,
+                 trainable=trainable, optimizer=opt, steps=None if flow else args.steps,
+                 t_max=args.t_max if flow else None, record_every=args.record_every,
+                 engine=args.engine, seed=args.seed, X_test=Xt, y_test=yt, quiet=args.quiet)
+    theta0 = net.theta
+    metrics = {"final_loss": float(traj.train_loss[-1]),
+               "final_test_loss": None if traj.test_loss is None else float(traj.test_loss[-1]),
+               "theta_norm": traj.final.norm,
+               "relative_weight_change": float(np.linalg.norm(traj.final.theta - theta0) / max(np.linalg.norm(theta0), 1e-300)),
+               "elapsed_s": time.perf_counter() - start}
+    ctx = Context(tmp, engine=args.engine, quiet=args.quiet)
+    ctx.save_trajectory(traj)
+    fig, ax = new_figure(1, 1, width=5.5)
+    losses = {"train": traj.train_loss} | ({} if traj.test_loss is None else {"test": traj.test_loss})
+    loss_curve(ax[0, 0], traj.times, losses, xlabel="continuous time (lr x steps)" if not flow else "time",
+               title=f"{args.data}: {args.activation}, m={args.width}, {args.optimizer}")
+    ctx.figure(fig, "loss", "Loss", "Training (and test) loss on a log scale against continuous time.")
+    if args.data.startswith("thesis-") and not args.bias:
+        fig, ax = new_figure(1, 1, width=5.0)
+        orientation_plane(ax[0, 0], traj.final, X[:, 0], y, title="final network")
+        ctx.figure(fig, "neurons", "Neurons at the end",
+                   "Neurons at (-w_j2/w_j1, sign(a_j) ||w_j||) with the learned function and the data.")
+    config = {"command": "train", **{k: (str(v) if k == "out" else v) for k, v in vars(args).items() if k != "func"}}
+    write_json(tmp / "config.json", config)
+    write_json(tmp / "metrics.json", metrics)
+    write_report(tmp, "ad-hoc training run", f"`twolayer train` on data set `{args.data}`.", ctx, metrics, config)
+    commit()
+    return args.out, metrics

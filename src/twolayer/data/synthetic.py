@@ -1,0 +1,25 @@
+"""Synthetic data sets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import check_int
+from ..init import init_net
+
+
+def teacher(n: int = 200, d: int = 2, *, width: int = 5, n_test: int = 2000, relevant: int | None = None,
+            seed: int = 0):
+    """Gaussian inputs labelled by a random two-layer ReLU teacher (seed 000).
+
+    X_i ~ N(0, I_d); Y_i = f*(X_i) where f*(x) = (1/width) sum_j a_j relu(b_j . x_rel) with b_j uniform
+    on the unit sphere, a_j uniform on {-1, +1}, acting on the first ``relevant`` coordinates
+    (default: all d). Returns (X, y, X_test, y_test, teacher_net).
+    """
+    n, d = check_int("n", n, minimum=1), check_int("d", d, minimum=1)
+    n_test = check_int("n_test", n_test, minimum=0)
+    relevant = d if relevant is None else check_int("relevant", relevant, minimum=1)
+    f_star = init_net(relevant, width, "relu", "mean-field", init="sphere", scale=1.0, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    X, Xt = rng.standard_normal((n, d)), rng.standard_normal((n_test, d))
+    return X, f_star(X[:, :relevant]), Xt, f_star(Xt[:, :relevant]), f_star
