@@ -110,6 +110,19 @@ def choose_engine(engine: str) -> str:
     return "numpy"
 
 
+def _run_engine(obj, theta, optimizer, steps, t_max, schedule, seed, recorder, quiet):
+    """Run the chosen engine; returns (final theta, gradient evaluations)."""
+    if isinstance(optimizer, Flow):
+        with Progress(t_max, "gradient flow", quiet, unit="time") as bar:
+            return reference.run_flow(obj, theta, optimizer, t_max, schedule, recorder, bar)
+    order = None
+    if optimizer.batch_size is not None:
+        per_epoch = -(-obj.n // optimizer.batch_size)
+        order = epoch_orders(seed, obj.n, -(-steps // per_epoch))
+    with Progress(steps, "training", quiet) as bar:
+        return reference.run_discrete(obj, theta, optimizer, steps, schedule, order, recorder, bar), steps
+
+
 def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, weight_decay: float = 0.0,
           trainable=None, optimizer=None, steps: int | None = None, record_every: int | None = None,
           engine: str = "auto", seed: int = 0, *, t_max: float | None = None, record_at=None,
@@ -186,19 +199,11 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     theta = net.theta
     start = _time.perf_counter()
     info = {"engine": engine_used}
+    # overflow is expected in a diverging run; engines detect non-finite values themselves
     try:
-        if is_flow:
-            with Progress(t_max, "gradient flow", quiet, unit="time") as bar:
-                theta, nfev = reference.run_flow(obj, theta, optimizer, t_max, schedule, recorder, bar)
-            info["gradient_evaluations"] = nfev
-        else:
-            order = None
-            if optimizer.batch_size is not None:
-                per_epoch = -(-n // optimizer.batch_size)
-                order = epoch_orders(seed, n, -(-steps // per_epoch))
-            with Progress(steps, "training", quiet) as bar:
-                theta = reference.run_discrete(obj, theta, optimizer, steps, schedule, order, recorder, bar)
-            info["gradient_evaluations"] = steps
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta, info["gradient_evaluations"] = _run_engine(obj, theta, optimizer, steps, t_max, schedule,
+                                                              seed, recorder, quiet)
     except reference.Stalled as err:
         info["elapsed_s"] = _time.perf_counter() - start
         partial = recorder.build(net.with_theta(err.last_theta), config, info)

@@ -1,0 +1,79 @@
+"""Analysis functions against closed forms and independent computations."""
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+import twolayer as tl
+from twolayer.analysis import first_below, hessian_matrix, min_norm_relu_orthogonal, plateaus, top_eigenvalue
+
+
+def test_min_norm_closed_form_interpolates_and_matches_the_formula():
+    X, y = tl.data.thesis("1.1.0")
+    norm, net = min_norm_relu_orthogonal(X, y)
+    np.testing.assert_allclose(net(X), y, rtol=1e-14)
+    assert norm == pytest.approx(np.sqrt(2 * (np.sqrt(1 / 5) + np.sqrt(1 / 1.25))), rel=1e-14)
+    assert net.norm == pytest.approx(norm, rel=1e-14)
+
+
+def test_min_norm_matches_a_numerical_constrained_minimisation():
+    """Independent check: minimise ||theta||^2 over 4-neuron ReLU nets subject to interpolation
+    (SLSQP from several starts); the best value equals the closed form."""
+    Q = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 3)))[0]
+    X = Q * np.array([1.0, 2.0, 0.5])[:, None]  # orthogonal rows of different norms
+    y = np.array([1.0, -2.0, 0.7])
+    norm, _ = min_norm_relu_orthogonal(X, y)
+    m = 4
+
+    def unpack(th):
+        return th[:m], th[m:].reshape(m, 3)
+
+    def residual(th):
+        a, W = unpack(th)
+        return np.maximum(X @ W.T, 0) @ a - y
+
+    best = np.inf
+    rng = np.random.default_rng(1)
+    for _ in range(12):
+        res = minimize(lambda th: th @ th, rng.standard_normal(4 * m), jac=lambda th: 2 * th, method="SLSQP",
+                       constraints={"type": "eq", "fun": residual}, options={"maxiter": 500, "ftol": 1e-12})
+        if res.success and np.max(np.abs(residual(res.x))) < 1e-8:
+            best = min(best, np.sqrt(res.fun))
+    assert best == pytest.approx(norm, rel=1e-4)
+
+
+def test_min_norm_rejects_non_orthogonal_inputs():
+    with pytest.raises(tl.InvalidParameter, match="orthogonal"):
+        min_norm_relu_orthogonal(np.array([[1.0, 1.0], [1.0, 0.0]]), np.array([1.0, -1.0]))
+
+
+def test_hessian_of_a_linear_model_has_the_kronecker_closed_form(rng):
+    X, y = rng.standard_normal((9, 3)), rng.standard_normal(9)
+    net = tl.init_net(3, 4, "identity", "none", init="gaussian", seed=2)
+    obj = tl.Objective(net, X, y, "square", "mean", trainable=("W",))
+    H = hessian_matrix(obj, net.theta)
+    expected = np.kron(np.outer(net.a, net.a), 2 * X.T @ X / 9)  # d^2/dW^2 of (1/n)||X W^T a - y||^2
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-8)
+    lam = 2 * np.dot(net.a, net.a) * np.linalg.eigvalsh(X.T @ X / 9)[-1]
+    assert top_eigenvalue(obj, net.theta) == pytest.approx(lam, rel=1e-6)
+
+
+def test_top_eigenvalue_lanczos_path_agrees_with_dense(rng):
+    X, y = rng.standard_normal((30, 20)), rng.standard_normal(30)
+    net = tl.init_net(20, 25, "tanh", "ntk", init="gaussian", seed=0)
+    obj = tl.Objective(net, X, y, "square", "half_mean")
+    assert obj.mask.sum() > 400  # exercises the Lanczos branch
+    dense = np.linalg.eigvalsh(hessian_matrix(obj, net.theta))[-1]
+    assert top_eigenvalue(obj, net.theta) == pytest.approx(dense, rel=1e-5)
+
+
+def test_plateaus_and_first_below_on_a_synthetic_curve():
+    t = np.linspace(0, 30, 3001)
+    # loss 1 until t=5, decays to 0.5 by t=7, flat until 12, then decays exponentially
+    L = np.where(t < 5, 1.0, np.where(t < 7, 1 - 0.25 * (t - 5), np.where(t < 12, 0.5, 0.5 * np.exp(-(t - 12)))))
+    found = plateaus(t, L)
+    assert len(found) == 2
+    assert found[0]["level"] == pytest.approx(1.0) and found[1]["level"] == pytest.approx(0.5)
+    assert found[0]["end"] == pytest.approx(5.0, abs=0.02) and found[1]["start"] == pytest.approx(7.0, abs=0.02)
+    assert first_below(t, L, 0.55) == pytest.approx(6.8, abs=0.011)
+    assert first_below(t, L, 1e-300) is None
