@@ -65,7 +65,7 @@ def test_list_and_train_and_reproduce(tmp_path, capsys):
     assert "saddle-to-saddle" in capsys.readouterr().out
     out = tmp_path / "t"
     assert main(["train", "--data", "teacher-2d", "--scaling", "mean-field", "--init", "sphere", "--scale", "1",
-                 "--lr", "0.05", "--steps", "500", "--out", str(out), "--quiet"]) == 0
+                 "--lr", "2", "--steps", "500", "--out", str(out), "--quiet"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     traj = tl.Trajectory.load(out / "trajectory.h5")
     assert metrics["final_loss"] == traj.train_loss[-1] < 0.5 * traj.train_loss[0]
