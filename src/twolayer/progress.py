@@ -21,8 +21,8 @@ class Progress:
 
     def advance(self, x) -> None:
         if self._bar is not None and x >= self._next:
-            self._bar.n = min(x, self.total) if isinstance(x, float) else min(int(x), int(self.total))
-            self._bar.refresh()
+            target = min(x, self.total)
+            self._bar.update(target - self._bar.n)
             self._next = x + self._stride
 
     def close(self) -> None:
