@@ -100,7 +100,8 @@ class Adam:
 class Flow:
     """Exact gradient flow ``d theta/dt = -grad L(theta)`` by an adaptive explicit Runge-Kutta pair.
 
-    ``method``: "DOP853" (Dormand-Prince 8(5,3)) or "RK45" (Dormand-Prince 5(4)). The local error
+    ``method``: "RK45" (Dormand-Prince 5(4), on both engines) or "DOP853" (Dormand-Prince 8(5,3),
+    reference engine only). The local error
     per step is kept below ``atol + rtol * |theta|`` componentwise; lower ``atol`` when the
     parameters start tiny (e.g. ``scale=1e-22``). ``max_evals`` bounds the gradient evaluations:
     a ReLU neuron held on a kink (a sliding mode) can make any adaptive solver crawl.
@@ -108,7 +109,7 @@ class Flow:
 
     rtol: float = 1e-8
     atol: float = 1e-12
-    method: str = "DOP853"
+    method: str = "RK45"
     max_step: float = np.inf
     max_evals: int = 2_000_000
 

@@ -40,6 +40,18 @@ class Recorder:
                 if value is not None:
                     self.snaps[name].append(value.copy())
 
+    def extend(self, steps, times, loss, objective, grad_norm, test_loss, a=None, W=None, c=None):
+        """Append points an engine recorded into arrays (snapshots in reference layout)."""
+        r = self.rows
+        for key, values in (("steps", steps), ("times", times), ("train_loss", loss), ("objective", objective),
+                            ("grad_norm", grad_norm), ("test_loss", test_loss)):
+            if values is not None:
+                r[key].extend(np.asarray(values).tolist())
+        if self.snapshots:
+            for name, values in (("a", a), ("W", W), ("c", c)):
+                if values is not None:
+                    self.snaps[name].extend(np.array(values))
+
     def build(self, final: Net, config: dict, info: dict) -> Trajectory:
         r = {k: np.array(v, dtype=np.int64 if k == "steps" else np.float64) for k, v in self.rows.items()}
         snaps = {k: (np.array(v) if v else None) for k, v in self.snaps.items()}
@@ -102,25 +114,52 @@ def _divergence_hint(obj: Objective, theta, optimizer) -> str:
             f"try lr={0.5 * bound:.3g}.")
 
 
-def choose_engine(engine: str) -> str:
-    """Resolve ``engine``: "auto" -> the best available engine; "numba" must be available."""
+# Above this many multiply-adds per full-batch pass (n * m * d), BLAS matrix products in the
+# reference engine beat the compiled per-sample loops.
+BLAS_THRESHOLD = 5e7
+
+
+def choose_engine(engine: str, optimizer=None, work: float = 0.0) -> str:
+    """Resolve ``engine``: "auto" is the compiled engine when Numba is installed and the run is not
+    dominated by large matrix products (``work`` = n m d above ``BLAS_THRESHOLD``)."""
     check_choice("engine", engine, ENGINES)
+    has_numba = compiled_available()
     if engine == "numba":
-        raise InvalidParameter("engine", engine, "the compiled engine is not in this version yet; use 'numpy' or 'auto'")
+        if not has_numba:
+            raise InvalidParameter("engine", engine, "Numba is not installed; pip install numba, or use 'numpy'")
+        if isinstance(optimizer, Flow) and optimizer.method != "RK45":
+            raise InvalidParameter("method", optimizer.method, "the compiled engine integrates with 'RK45' "
+                                   "(Dormand-Prince 5(4)); use tl.Flow(method='RK45') or engine='numpy'")
+        return "numba"
+    if engine == "auto" and has_numba and work <= BLAS_THRESHOLD:
+        if not (isinstance(optimizer, Flow) and optimizer.method != "RK45"):
+            return "numba"
     return "numpy"
 
 
-def _run_engine(obj, theta, optimizer, steps, t_max, schedule, seed, recorder, quiet):
+def compiled_available() -> bool:
+    try:
+        from .engines import compiled  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _run_engine(engine, obj, theta, optimizer, steps, t_max, schedule, seed, recorder, quiet):
     """Run the chosen engine; returns (final theta, gradient evaluations)."""
+    if engine == "numba":
+        from .engines import compiled as impl
+    else:
+        impl = reference
     if isinstance(optimizer, Flow):
         with Progress(t_max, "gradient flow", quiet, unit="time") as bar:
-            return reference.run_flow(obj, theta, optimizer, t_max, schedule, recorder, bar)
+            return impl.run_flow(obj, theta, optimizer, t_max, schedule, recorder, bar)
     order = None
     if optimizer.batch_size is not None:
         per_epoch = -(-obj.n // optimizer.batch_size)
         order = epoch_orders(seed, obj.n, -(-steps // per_epoch))
     with Progress(steps, "training", quiet) as bar:
-        return reference.run_discrete(obj, theta, optimizer, steps, schedule, order, recorder, bar), steps
+        return impl.run_discrete(obj, theta, optimizer, steps, schedule, order, recorder, bar), steps
 
 
 def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, weight_decay: float = 0.0,
@@ -141,7 +180,8 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     steps : number of updates (GD/SGD/Adam; default 1000). With ``Flow`` give ``t_max`` instead.
     record_every, record_at : record every k steps (default: about 500 points) or at given steps;
         with ``Flow``, ``record_at`` takes times (default: 501 points from 0 to t_max).
-    engine : "auto", "numpy" (reference) or "numba".
+    engine : "numpy" (the reference engine), "numba" (compiled) or "auto" (compiled when Numba is
+        installed and n m d <= BLAS_THRESHOLD; gradient flow needs method "RK45" there).
     seed : seeds the SGD sample orders (the only randomness of training).
     X_test, y_test : also record the loss on this set.
     snapshots : record the parameters at every recorded point.
@@ -188,7 +228,7 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     if X_test is not None:
         Xt = net.check_inputs(X_test, "X_test")
         test = (Xt, validate_labels(loss_fn, y_test, Xt.shape[0], net.outputs))
-    engine_used = choose_engine(engine)
+    engine_used = choose_engine(engine, optimizer, float(n) * net.m * net.d)
 
     obj = Objective(net, Xa, ya, loss, reduction, weight_decay, trainable)
     recorder = Recorder(obj, test, snapshots)
@@ -202,7 +242,7 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     # overflow is expected in a diverging run; engines detect non-finite values themselves
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            theta, info["gradient_evaluations"] = _run_engine(obj, theta, optimizer, steps, t_max, schedule,
+            theta, info["gradient_evaluations"] = _run_engine(engine_used, obj, theta, optimizer, steps, t_max, schedule,
                                                               seed, recorder, quiet)
     except reference.Stalled as err:
         info["elapsed_s"] = _time.perf_counter() - start

@@ -1,0 +1,132 @@
+"""The compiled engine: prepares arrays for the Numba kernels (:mod:`.kernels`), runs them, and
+hands the recorded points back. Same interface as :mod:`.reference`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..optim import Adam
+from . import kernels as K
+from .reference import NonFinite, Stalled
+
+
+def available() -> bool:
+    return True  # importing this module imported numba
+
+
+def problem(obj, wd=None):
+    """The tuple P of arrays and codes the kernels take for objective ``obj``."""
+    lay = obj.layout
+    n = obj.n
+    if obj.loss_name == "cross_entropy":
+        yr, yc = np.zeros((1, 1)), np.ascontiguousarray(obj.y, dtype=np.int64)
+    else:
+        yr, yc = np.ascontiguousarray(np.reshape(obj.y, (n, lay.outputs)), dtype=np.float64), np.zeros(1, np.int64)
+    mask = K.to_internal(lay, obj.mask.astype(np.float64)) > 0.5
+    shared = (np.ascontiguousarray(obj.X), yr, yc, int(lay.outputs), int(lay.m), int(lay.d), bool(lay.bias),
+              int(K.ACT[obj.activation]), float(obj.slope), float(obj.scale), int(K.LOSS[obj.loss_name]),
+              int(K.RED[obj.reduction]), "a" in obj.trainable, "W" in obj.trainable, "c" in obj.trainable, mask)
+    return shared, float(obj.weight_decay if wd is None else wd)
+
+
+def with_scratch(shared, wd):
+    m, Kout = shared[4], shared[3]
+    return shared + (wd, np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(Kout), np.zeros(Kout))
+
+
+def test_tuple(obj, test):
+    if test is None:
+        return (np.zeros((1, obj.layout.d)), np.zeros((1, 1)), np.zeros(1, np.int64), False)
+    Xt, yt = test
+    if obj.loss_name == "cross_entropy":
+        return (np.ascontiguousarray(Xt), np.zeros((1, 1)), np.ascontiguousarray(yt, dtype=np.int64), True)
+    return (np.ascontiguousarray(Xt), np.ascontiguousarray(np.reshape(yt, (len(yt), obj.layout.outputs)), dtype=np.float64),
+            np.zeros(1, np.int64), True)
+
+
+def record_buffers(npoints, size, snapshots, runs=None):
+    """Arrays the kernels write recorded points into: steps, times, loss, objective, grad norm, test, snapshots."""
+    lead = () if runs is None else (runs,)
+    return (np.zeros(lead + (npoints,), np.int64), np.zeros(lead + (npoints,)), np.zeros(lead + (npoints,)),
+            np.zeros(lead + (npoints,)), np.zeros(lead + (npoints,)), np.zeros(lead + (npoints,)),
+            np.zeros(lead + ((npoints if snapshots else 0), size)))
+
+
+def deliver(recorder, obj, bufs, count):
+    """Pass the first ``count`` recorded points to the recorder (snapshots back in reference layout)."""
+    steps, times, loss, objective, gn, test, snaps = bufs
+    a = W = c = None
+    if recorder.snapshots:
+        a, W, c = K.from_internal(obj.layout, snaps[:count])
+    recorder.extend(steps[:count], times[:count], loss[:count], objective[:count], gn[:count],
+                    test[:count] if recorder.test is not None else None, a, W, c)
+
+
+def optimizer_codes(opt):
+    if isinstance(opt, Adam):
+        return 1, 0.0, float(opt.beta1), float(opt.beta2), float(opt.eps)
+    return 0, float(opt.momentum), 0.9, 0.999, 1e-8
+
+
+def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress):
+    """GD / SGD / Adam on the compiled kernels; same contract as :func:`.reference.run_discrete`."""
+    shared, wd = problem(obj)
+    P = with_scratch(shared, wd)
+    T = test_tuple(obj, recorder.test)
+    th = K.to_internal(obj.layout, theta)
+    code, mom, b1, b2, eps = optimizer_codes(opt)
+    batch = 0 if opt.batch_size is None else int(opt.batch_size)
+    order = np.zeros((1, 1), np.int64) if order is None else np.ascontiguousarray(order, dtype=np.int64)
+    record_at = np.ascontiguousarray(record_steps, dtype=np.int64)
+    bufs = record_buffers(len(record_at), th.size, recorder.snapshots)
+    s1, s2, prev = np.zeros_like(th), np.zeros_like(th), th.copy()
+    state = np.array([np.nan, 0.0, 0.0, 0.0])
+    chunks = 1 if progress.disabled else 100
+    bounds = np.unique(np.linspace(0, steps, chunks + 1).astype(np.int64))
+    if len(bounds) == 1:
+        bounds = np.array([0, 0])
+    status = K.OK
+    for t0, t1 in zip(bounds[:-1], bounds[1:]):
+        status = K.run_discrete(th, P, T, code, float(opt.lr), mom, b1, b2, eps, batch, order, int(t0), int(t1),
+                                int(steps), record_at, s1, s2, prev, state, *bufs)
+        progress.advance(int(t1))
+        if status != K.OK:
+            break
+    deliver(recorder, obj, bufs, int(state[1]))
+    if status != K.OK:
+        step = int(state[3])
+        last = prev if step > 0 else th
+        raise NonFinite(step, opt.lr * step, _reference_theta(obj, last), float(state[0]))
+    return _reference_theta(obj, th)
+
+
+def _reference_theta(obj, th):
+    a, W, c = K.from_internal(obj.layout, th)
+    return obj.layout.pack(a, W, c)
+
+
+def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
+    """Gradient flow by compiled Dormand-Prince 5(4); same contract as :func:`.reference.run_flow`."""
+    shared, wd = problem(obj)
+    P = with_scratch(shared, wd)
+    T = test_tuple(obj, recorder.test)
+    th = K.to_internal(obj.layout, theta)
+    record_at = np.ascontiguousarray(record_times, dtype=np.float64)
+    bufs = record_buffers(len(record_at), th.size, recorder.snapshots)
+    prev = th.copy()
+    state = np.array([np.nan, 0.0, 0.0, 0.0, 0.0, 0.0])
+    stops = [t_max] if progress.disabled else list(np.linspace(0, t_max, 101)[1:])
+    status = K.OK
+    for t_stop in stops:
+        status = K.run_flow(th, P, T, float(t_max), float(flow.rtol), float(flow.atol), float(flow.max_step),
+                            int(flow.max_evals), record_at, prev, state, *bufs, float(t_stop))
+        progress.advance(float(state[4]))
+        if status != K.OK:
+            break
+    deliver(recorder, obj, bufs, int(state[1]))
+    if status == K.STALLED:
+        raise Stalled(float(state[4]), int(state[3]), _reference_theta(obj, th))
+    if status != K.OK:
+        raise NonFinite(int(state[3]), float(state[4]), _reference_theta(obj, prev), float(state[0]),
+                        reason=f"the step size collapsed at t={state[4]:.6g} (non-finite gradients ahead).")
+    return _reference_theta(obj, th), int(state[3])
