@@ -13,6 +13,7 @@ from .init import init_net
 from .net import Net
 from .objective import Objective
 from .optim import GD, SGD, Adam, Flow
+from .sweep import train_many
 from .train import train
 from .trajectory import Trajectory, log_steps
 
@@ -21,5 +22,5 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Net", "init_net", "train", "Trajectory", "log_steps", "GD", "SGD", "Adam", "Flow", "Objective",
+__all__ = ["Net", "init_net", "train", "train_many", "Trajectory", "log_steps", "GD", "SGD", "Adam", "Flow", "Objective",
            "TwolayerError", "InvalidParameter", "DivergenceError", "FlowStalled", "analysis", "data", "__version__"]

@@ -20,6 +20,9 @@ class InvalidParameter(TwolayerError, ValueError):
             shown = shown[:77] + "..."
         super().__init__(f"{name}={shown}: {accepted}")
 
+    def __reduce__(self):
+        return (type(self), (self.name, self.value, self.accepted))
+
 
 class DivergenceError(TwolayerError, FloatingPointError):
     """A training run produced a non-finite value.
@@ -46,6 +49,9 @@ class DivergenceError(TwolayerError, FloatingPointError):
             f"(last finite loss {last_loss:.6g}). {hint}"
         )
 
+    def __reduce__(self):
+        return (type(self), (self.step, self.last_loss, self.hint, self.trajectory, self.time))
+
 
 class FlowStalled(TwolayerError):
     """Gradient flow spent its gradient-evaluation budget before reaching t_max.
@@ -59,6 +65,9 @@ class FlowStalled(TwolayerError):
             f"gradient flow stalled: {evals} gradient evaluations reached only t={time:.6g} of "
             f"t_max={t_max:.6g}. The ODE is stiff there, or a ReLU neuron slides along a kink; "
             "loosen rtol/atol, raise Flow(max_evals=...), or use GD with a small step.")
+
+    def __reduce__(self):
+        return (type(self), (self.time, self.t_max, self.evals, self.trajectory))
 
 
 def check_finite(name: str, array) -> None:

@@ -31,10 +31,15 @@ class Objective:
         self.activation, self.slope, self.scale = net.activation, net.slope, net.scale
         self.X, self.y = X, y
         self.loss_name, self.reduction = loss, reduction
-        self.loss = get_loss(loss)
+        get_loss(loss)  # validates the name
         self.weight_decay = float(weight_decay)
         self.trainable = tuple(t for t in ("a", "W", "c") if t in trainable and (t != "c" or self.layout.bias))
         self.mask = self.layout.mask(self.trainable)
+
+    @property
+    def loss(self):
+        """The :class:`~twolayer.losses.Loss` (looked up by name, so objectives pickle)."""
+        return get_loss(self.loss_name)
 
     @property
     def n(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time as _time
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 
 import numpy as np
 
@@ -145,21 +145,52 @@ def compiled_available() -> bool:
     return True
 
 
-def _run_engine(engine, obj, theta, optimizer, steps, t_max, schedule, seed, recorder, quiet):
+def _run_engine(spec: RunSpec, recorder: Recorder):
     """Run the chosen engine; returns (final theta, gradient evaluations)."""
-    if engine == "numba":
+    if spec.engine == "numba":
         from .engines import compiled as impl
     else:
         impl = reference
-    if isinstance(optimizer, Flow):
-        with Progress(t_max, "gradient flow", quiet, unit="time") as bar:
-            return impl.run_flow(obj, theta, optimizer, t_max, schedule, recorder, bar)
-    order = None
-    if optimizer.batch_size is not None:
-        per_epoch = -(-obj.n // optimizer.batch_size)
-        order = epoch_orders(seed, obj.n, -(-steps // per_epoch))
-    with Progress(steps, "training", quiet) as bar:
-        return impl.run_discrete(obj, theta, optimizer, steps, schedule, order, recorder, bar), steps
+    theta = spec.net.theta
+    if spec.is_flow:
+        with Progress(spec.t_max, "gradient flow", spec.quiet, unit="time") as bar:
+            return impl.run_flow(spec.obj, theta, spec.optimizer, spec.t_max, spec.schedule, recorder, bar)
+    with Progress(spec.steps, "training", spec.quiet) as bar:
+        theta = impl.run_discrete(spec.obj, theta, spec.optimizer, spec.steps, spec.schedule, spec.sample_orders(),
+                                  recorder, bar)
+    return theta, spec.steps
+
+
+@dataclass
+class RunSpec:
+    """A validated training run, ready for an engine."""
+
+    net: Net
+    obj: Objective
+    optimizer: object
+    steps: int | None
+    t_max: float | None
+    schedule: np.ndarray
+    seed: int
+    test: tuple | None
+    snapshots: bool
+    quiet: bool
+    engine: str
+    config: dict
+
+    @property
+    def is_flow(self) -> bool:
+        return isinstance(self.optimizer, Flow)
+
+    def recorder(self) -> Recorder:
+        return Recorder(self.obj, self.test, self.snapshots)
+
+    def sample_orders(self):
+        """The pre-drawn SGD sample orders (epochs, n), or None for full-batch optimisers."""
+        if self.optimizer.batch_size is None:
+            return None
+        per_epoch = -(-self.obj.n // self.optimizer.batch_size)
+        return epoch_orders(self.seed, self.obj.n, -(-self.steps // per_epoch))
 
 
 def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, weight_decay: float = 0.0,
@@ -192,6 +223,15 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     InvalidParameter : bad input, before any work starts.
     DivergenceError : a non-finite loss or gradient; ``err.trajectory`` holds the points so far.
     """
+    return execute(prepare(net, X, y, loss, reduction, weight_decay, trainable, optimizer, steps, record_every,
+                           engine, seed, t_max=t_max, record_at=record_at, X_test=X_test, y_test=y_test,
+                           snapshots=snapshots, quiet=quiet))
+
+
+def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainable=None, optimizer=None, steps=None,
+            record_every=None, engine="auto", seed=0, *, t_max=None, record_at=None, X_test=None, y_test=None,
+            snapshots=True, quiet=False) -> RunSpec:
+    """Validate the arguments of :func:`train` (see there) and resolve the engine."""
     if not isinstance(net, Net):
         raise InvalidParameter("net", type(net).__name__, "expected a twolayer.Net, e.g. from tl.init_net(...)")
     Xa = net.check_inputs(X)
@@ -231,29 +271,32 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     engine_used = choose_engine(engine, optimizer, float(n) * net.m * net.d)
 
     obj = Objective(net, Xa, ya, loss, reduction, weight_decay, trainable)
-    recorder = Recorder(obj, test, snapshots)
     config = {"loss": loss, "reduction": reduction, "weight_decay": weight_decay, "trainable": list(trainable),
               "optimizer": _describe(optimizer), "steps": steps, "t_max": t_max, "engine": engine_used, "seed": seed,
               "n": n, "d": net.d, "width": net.m, "outputs": net.outputs, "bias": net.bias,
               "activation": net.activation, "scaling": net.scaling, "slope": net.slope}
-    theta = net.theta
+    return RunSpec(net, obj, optimizer, steps, t_max, schedule, seed, test, snapshots, quiet, engine_used, config)
+
+
+def execute(spec: RunSpec) -> Trajectory:
+    """Run a prepared run on its engine and return its trajectory (raising on divergence)."""
+    recorder = spec.recorder()
     start = _time.perf_counter()
-    info = {"engine": engine_used}
+    info = {"engine": spec.engine}
     # overflow is expected in a diverging run; engines detect non-finite values themselves
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            theta, info["gradient_evaluations"] = _run_engine(engine_used, obj, theta, optimizer, steps, t_max, schedule,
-                                                              seed, recorder, quiet)
-    except reference.Stalled as err:
+            theta, info["gradient_evaluations"] = _run_engine(spec, recorder)
+    except (reference.Stalled, reference.NonFinite) as err:
         info["elapsed_s"] = _time.perf_counter() - start
-        partial = recorder.build(net.with_theta(err.last_theta), config, info)
-        raise FlowStalled(err.time, t_max, err.evals, partial) from None
-    except reference.NonFinite as err:
-        info["elapsed_s"] = _time.perf_counter() - start
-        last = net.with_theta(err.last_theta)
-        partial = recorder.build(last, config, info)
-        hint = err.reason + (" " if err.reason else "") + _divergence_hint(obj, err.last_theta, optimizer)
-        raise DivergenceError(err.step, float(err.last_loss), hint, partial,
-                              time=err.time if is_flow else None) from None
+        raise failure(spec, err, recorder.build(spec.net.with_theta(err.last_theta), spec.config, info)) from None
     info["elapsed_s"] = _time.perf_counter() - start
-    return recorder.build(net.with_theta(theta), config, info)
+    return recorder.build(spec.net.with_theta(theta), spec.config, info)
+
+
+def failure(spec: RunSpec, err, partial: Trajectory) -> Exception:
+    """The user-facing error for an engine's Stalled / NonFinite signal."""
+    if isinstance(err, reference.Stalled):
+        return FlowStalled(err.time, spec.t_max, err.evals, partial)
+    hint = err.reason + (" " if err.reason else "") + _divergence_hint(spec.obj, err.last_theta, spec.optimizer)
+    return DivergenceError(err.step, float(err.last_loss), hint, partial, time=err.time if spec.is_flow else None)
