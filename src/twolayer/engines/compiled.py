@@ -31,7 +31,8 @@ def problem(obj, wd=None):
 
 def with_scratch(shared, wd):
     m, Kout = shared[4], shared[3]
-    return shared + (wd, np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(Kout), np.zeros(Kout))
+    return shared + (wd, np.zeros(m), np.zeros((K.SB, m)), np.zeros((K.SB, m)), np.zeros((K.SB, m)),
+                     np.zeros(Kout), np.zeros((K.SB, Kout)))
 
 
 def test_tuple(obj, test):

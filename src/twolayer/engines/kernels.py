@@ -21,6 +21,11 @@ LOSS = {"square": 0, "logistic": 1, "exponential": 2, "cross_entropy": 3}
 RED = {"mean": 0, "half_mean": 1, "sum": 2}
 DIVERGED, STALLED, OK = 1, 2, 0
 
+# Reassociation lets LLVM vectorise the reductions over neurons (sum_j a_j h_j, norms) and
+# contraction lets it use FMA: results change at rounding level only. No "nnan"/"ninf": the
+# divergence checks rely on NaN and inf propagating.
+FAST = {"reassoc", "contract", "nsz"}
+
 
 # -- layout ------------------------------------------------------------------------------------
 def to_internal(layout, theta):
@@ -54,133 +59,202 @@ def _expit(v):
     return e / (1.0 + e)
 
 
+SB = 4  # samples per block in the backward pass
+
+
 @njit(cache=True, inline="always")
-def _activate(z, h, dh, act, slope):
-    m = z.shape[0]
+def _activate(z, H, DH, s, m, act, slope):
+    """H[s] = sigma(z), DH[s] = sigma'(z); the switch on ``act`` stays outside the loops so that
+    each loop vectorises."""
     if act == 0:
         for j in range(m):
             v = z[j]
-            h[j] = v if v > 0.0 else 0.0
-            dh[j] = 1.0 if v > 0.0 else 0.0
+            H[s, j] = v if v > 0.0 else 0.0
+            DH[s, j] = 1.0 if v > 0.0 else 0.0
     elif act == 1:
         for j in range(m):
             v = z[j]
-            h[j] = v if v > 0.0 else slope * v
-            dh[j] = 1.0 if v > 0.0 else slope
+            H[s, j] = v if v > 0.0 else slope * v
+            DH[s, j] = 1.0 if v > 0.0 else slope
     elif act == 2:
         for j in range(m):
-            s = _expit(z[j])
-            h[j] = s
-            dh[j] = s * (1.0 - s)
+            sj = _expit(z[j])
+            H[s, j] = sj
+            DH[s, j] = sj * (1.0 - sj)
     elif act == 3:
         for j in range(m):
             t = math.tanh(z[j])
-            h[j] = t
-            dh[j] = 1.0 - t * t
+            H[s, j] = t
+            DH[s, j] = 1.0 - t * t
     else:
         for j in range(m):
-            h[j] = z[j]
-            dh[j] = 1.0
+            H[s, j] = z[j]
+            DH[s, j] = 1.0
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _preactivation(z, WT, c, X, i, m, d, has_c):
+    """z = W^T x_i + c in as few passes over the neurons as possible: the first pass starts from c
+    (or 0) and adds up to two coordinates, later passes add up to four."""
+    x0 = X[i, 0]
+    if d == 1:
+        for j in range(m):
+            z[j] = (c[0, j] if has_c else 0.0) + x0 * WT[0, j]
+        return
+    x1 = X[i, 1]
+    for j in range(m):
+        z[j] = (c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[1, j]
+    k = 2
+    while k < d:
+        cnt = min(4, d - k)
+        if cnt == 4:
+            y0, y1, y2, y3 = X[i, k], X[i, k + 1], X[i, k + 2], X[i, k + 3]
+            for j in range(m):
+                z[j] += y0 * WT[k, j] + y1 * WT[k + 1, j] + y2 * WT[k + 2, j] + y3 * WT[k + 3, j]
+        elif cnt == 3:
+            y0, y1, y2 = X[i, k], X[i, k + 1], X[i, k + 2]
+            for j in range(m):
+                z[j] += y0 * WT[k, j] + y1 * WT[k + 1, j] + y2 * WT[k + 2, j]
+        elif cnt == 2:
+            y0, y1 = X[i, k], X[i, k + 1]
+            for j in range(m):
+                z[j] += y0 * WT[k, j] + y1 * WT[k + 1, j]
+        else:
+            y0 = X[i, k]
+            for j in range(m):
+                z[j] += y0 * WT[k, j]
+        k += cnt
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _accumulate(dst, row, src, w0, w1, w2, w3, sb, m):
+    """dst[row, j] += sum_{s < sb} w_s src[s, j]: one load and store of dst for up to 4 samples."""
+    if sb == 4:
+        for j in range(m):
+            dst[row, j] += w0 * src[0, j] + w1 * src[1, j] + w2 * src[2, j] + w3 * src[3, j]
+    elif sb == 3:
+        for j in range(m):
+            dst[row, j] += w0 * src[0, j] + w1 * src[1, j] + w2 * src[2, j]
+    elif sb == 2:
+        for j in range(m):
+            dst[row, j] += w0 * src[0, j] + w1 * src[1, j]
+    else:
+        for j in range(m):
+            dst[row, j] += w0 * src[0, j]
 
 
 @njit(cache=True)
-def loss_grad(theta, g, X, yr, yc, rows, nrows, K, m, d, has_c, act, slope, scale, loss, red,
-              tr_a, tr_W, tr_c, want_grad, z, h, dh, b, out, G):
-    """Data loss r * sum_i ell_i on ``rows[:nrows]``; with ``want_grad`` also its gradient into g
-    (g is zeroed first; frozen layers stay 0)."""
-    na, nw = K * m, d * m
-    aT = theta[0:na].reshape((K, m))
-    WT = theta[na:na + nw].reshape((d, m))
-    if want_grad:
-        g[:] = 0.0
-    gaT = g[0:na].reshape((K, m))
-    gWT = g[na:na + nw].reshape((d, m))
+def views(theta, K, m, d):
+    """(a^T (K, m), W^T (d, m), c (1, m) or (1, 0)) as views into a flat parameter-shaped vector.
+
+    Made once per buffer and kernel call: creating a view costs an atomic reference count, more
+    than a whole step of a small network.
+    """
+    oW = K * m
+    oc = oW + d * m
+    return (theta[0:oW].reshape((K, m)), theta[oW:oc].reshape((d, m)),
+            theta[oc:].reshape((1, theta.shape[0] - oc)))
+
+
+@njit(cache=True, fastmath=FAST)
+def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
+              tr_a, tr_W, tr_c, want_grad, z, H, DH, B, out, G):
+    """Data loss r * sum_i ell_i over the samples ``rows[r0:r0+nrows]``; with ``want_grad`` also
+    adds its gradient into the views ``GV`` (the caller zeroes them; frozen layers are skipped).
+
+    V = (a^T, W^T, c) and GV = (d a^T, d W^T, d c) come from :func:`views`. Scratch: z (m,),
+    H, DH, B (SB, m), out (K,), G (SB, K). Samples are processed in blocks of SB: forward and loss
+    per sample, then each gradient row is updated once per block.
+    """
+    aT, WT, c = V
+    gaT, gWT, gc = GV
     r = 1.0 / nrows if red == 0 else (0.5 / nrows if red == 1 else 1.0)
     total = 0.0
-    for ii in range(nrows):
-        i = rows[ii]
-        if has_c:
-            for j in range(m):
-                z[j] = theta[na + nw + j]
-        else:
-            z[:] = 0.0
-        for k in range(d):
-            xik = X[i, k]
-            for j in range(m):
-                z[j] += xik * WT[k, j]
-        _activate(z, h, dh, act, slope)
-        for kk in range(K):
-            s = 0.0
-            for j in range(m):
-                s += aT[kk, j] * h[j]
-            out[kk] = scale * s
-        ell = 0.0
-        if loss == 0:
+    for i0 in range(0, nrows, SB):
+        sb = min(SB, nrows - i0)
+        for s in range(sb):
+            i = rows[r0 + i0 + s]
+            _preactivation(z, WT, c, X, i, m, d, has_c)
+            _activate(z, H, DH, s, m, act, slope)
+            for kk in range(K):  # f = s a^T h
+                acc = 0.0
+                for j in range(m):
+                    acc += aT[kk, j] * H[s, j]
+                out[kk] = scale * acc
+            ell = 0.0
+            if loss == 0:
+                for kk in range(K):
+                    res = out[kk] - yr[i, kk]
+                    ell += res * res
+                    G[s, kk] = 2.0 * res
+            elif loss == 1:
+                yv = yr[i, 0]
+                v = -yv * out[0]
+                ell = max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+                G[s, 0] = -yv * _expit(v)
+            elif loss == 2:
+                yv = yr[i, 0]
+                e = math.exp(-yv * out[0])
+                ell = e
+                G[s, 0] = -yv * e
+            else:
+                mx = out[0]
+                for kk in range(1, K):
+                    mx = max(mx, out[kk])
+                acc = 0.0
+                for kk in range(K):
+                    acc += math.exp(out[kk] - mx)
+                lse = mx + math.log(acc)
+                ell = lse - out[yc[i]]
+                for kk in range(K):
+                    G[s, kk] = math.exp(out[kk] - lse) - (1.0 if kk == yc[i] else 0.0)
+            total += ell
+            if not want_grad:
+                continue
             for kk in range(K):
-                res = out[kk] - yr[i, kk]
-                ell += res * res
-                G[kk] = 2.0 * res
-        elif loss == 1:
-            yv = yr[i, 0]
-            v = -yv * out[0]
-            ell = max(v, 0.0) + math.log1p(math.exp(-abs(v)))
-            G[0] = -yv * _expit(v)
-        elif loss == 2:
-            yv = yr[i, 0]
-            e = math.exp(-yv * out[0])
-            ell = e
-            G[0] = -yv * e
-        else:
-            mx = out[0]
-            for kk in range(1, K):
-                mx = max(mx, out[kk])
-            s = 0.0
-            for kk in range(K):
-                s += math.exp(out[kk] - mx)
-            lse = mx + math.log(s)
-            ell = lse - out[yc[i]]
-            for kk in range(K):
-                G[kk] = math.exp(out[kk] - lse) - (1.0 if kk == yc[i] else 0.0)
-        total += ell
+                G[s, kk] *= r * scale
+            if tr_W or tr_c:  # B[s, j] = (sum_k G_k a_jk) sigma'(z_j)
+                g0 = G[s, 0]
+                if K == 1:
+                    for j in range(m):
+                        B[s, j] = g0 * aT[0, j] * DH[s, j]
+                else:
+                    for j in range(m):
+                        B[s, j] = g0 * aT[0, j]
+                    for kk in range(1, K):
+                        gk = G[s, kk]
+                        for j in range(m):
+                            B[s, j] += gk * aT[kk, j]
+                    for j in range(m):
+                        B[s, j] *= DH[s, j]
         if not want_grad:
             continue
-        for kk in range(K):
-            G[kk] *= r * scale
+        i_0 = rows[r0 + i0]
+        i_1 = rows[r0 + i0 + min(1, sb - 1)]
+        i_2 = rows[r0 + i0 + min(2, sb - 1)]
+        i_3 = rows[r0 + i0 + min(3, sb - 1)]
         if tr_a:
             for kk in range(K):
-                gk = G[kk]
-                for j in range(m):
-                    gaT[kk, j] += gk * h[j]
-        if tr_W or tr_c:
-            b[:] = 0.0
-            for kk in range(K):
-                gk = G[kk]
-                for j in range(m):
-                    b[j] += gk * aT[kk, j]
-            for j in range(m):
-                b[j] *= dh[j]
-            if tr_W:
-                for k in range(d):
-                    xik = X[i, k]
-                    for j in range(m):
-                        gWT[k, j] += xik * b[j]
-            if tr_c:
-                for j in range(m):
-                    g[na + nw + j] += b[j]
+                _accumulate(gaT, kk, H, G[0, kk], G[min(1, sb - 1), kk], G[min(2, sb - 1), kk],
+                            G[min(3, sb - 1), kk], sb, m)
+        if tr_W:
+            for k in range(d):
+                _accumulate(gWT, k, B, X[i_0, k], X[i_1, k], X[i_2, k], X[i_3, k], sb, m)
+        if tr_c:
+            _accumulate(gc, 0, B, 1.0, 1.0, 1.0, 1.0, sb, m)
     return r * total
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _finite(loss, g):
-    if not math.isfinite(loss):
-        return False
+    """loss and every g[p] finite: x * 0 is 0 for finite x and NaN for NaN or inf."""
+    s = loss * 0.0
     for p in range(g.shape[0]):
-        if not math.isfinite(g[p]):
-            return False
-    return True
+        s += g[p] * 0.0
+    return s == 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _penalty(theta, mask, wd):
     if wd == 0.0:
         return 0.0
@@ -191,7 +265,7 @@ def _penalty(theta, mask, wd):
     return 0.5 * wd * s
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)
 def _norm(g):
     s = 0.0
     for p in range(g.shape[0]):
@@ -200,11 +274,14 @@ def _norm(g):
 
 
 @njit(cache=True)
-def _objective(theta, g, P, rows, nrows):
-    """Training loss on rows and the gradient of the full objective (weight decay added)."""
+def _objective(theta, g, V, GV, P, rows, r0, nrows):
+    """Training loss on rows and the gradient g of the full objective (weight decay added);
+    V and GV are the views of theta and g."""
     (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
      z, h, dh, b, out, G) = P
-    val = loss_grad(theta, g, X, yr, yc, rows, nrows, K, m, d, has_c, act, slope, scale, loss, red,
+    for p in range(g.shape[0]):
+        g[p] = 0.0
+    val = loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
                     tr_a, tr_W, tr_c, True, z, h, dh, b, out, G)
     if wd != 0.0:
         for p in range(theta.shape[0]):
@@ -214,7 +291,7 @@ def _objective(theta, g, P, rows, nrows):
 
 
 @njit(cache=True)
-def _record(i, step, time, theta, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
+def _record(i, step, time, theta, V, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
     (Xt, ytr, ytc, has_test) = T
     (X, yr, yc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, mask, wd,
      z, h, dh, b, out, G) = P
@@ -225,7 +302,7 @@ def _record(i, step, time, theta, loss, g, P, T, rec_steps, rec_times, rec_loss,
     rec_gn[i] = _norm(g)
     if has_test:
         nt = Xt.shape[0]
-        rec_test[i] = loss_grad(theta, g, Xt, ytr, ytc, np.arange(nt), nt, K, m, d, has_c, act, slope,
+        rec_test[i] = loss_grad(V, V, Xt, ytr, ytc, np.arange(nt), 0, nt, K, m, d, has_c, act, slope,
                                 scale, lossc, red, tr_a, tr_W, tr_c, False, z, h, dh, b, out, G)
     if snaps.shape[0] > 0:
         snaps[i, :] = theta
@@ -243,7 +320,10 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     X = P[0]
     n = X.shape[0]
     allrows = np.arange(n)
+    oflat = order.reshape(-1)  # flat, so that a minibatch is an offset rather than a view
     g = np.zeros_like(theta)
+    Kout, m, d = P[3], P[4], P[5]
+    V, GV = views(theta, Kout, m, d), views(g, Kout, m, d)
     k = int(state[1])
     per_epoch = (n + batch - 1) // batch if batch > 0 else 1
     for t in range(t0, t1 + 1):
@@ -251,11 +331,11 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
             break
         recorded = False
         if k < record_at.shape[0] and record_at[k] == t:
-            loss = _objective(theta, g, P, allrows, n)
+            loss = _objective(theta, g, V, GV, P, allrows, 0, n)
             if not _finite(loss, g):
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
-            _record(k, t, lr * t, theta, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+            _record(k, t, lr * t, theta, V, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
             k += 1
             state[1] = k
             recorded = True
@@ -263,7 +343,7 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
             break
         if batch == 0:
             if not recorded:
-                loss = _objective(theta, g, P, allrows, n)
+                loss = _objective(theta, g, V, GV, P, allrows, 0, n)
                 if not _finite(loss, g):
                     state[2], state[3] = DIVERGED, t
                     return DIVERGED
@@ -271,24 +351,26 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
             e = t // per_epoch
             start = (t - e * per_epoch) * batch
             stop = min(start + batch, n)
-            loss = _objective(theta, g, P, order[e, start:stop], stop - start)
+            loss = _objective(theta, g, V, GV, P, oflat, e * order.shape[1] + start, stop - start)
             if not _finite(loss, g):
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
         state[0] = loss
-        prev[:] = theta
         if opt == 0:
             if mom == 0.0:
                 for p in range(theta.shape[0]):
+                    prev[p] = theta[p]
                     theta[p] += -lr * g[p]
             else:
                 for p in range(theta.shape[0]):
+                    prev[p] = theta[p]
                     s1[p] = mom * s1[p] + g[p]
                     theta[p] += -lr * s1[p]
         else:
             c1 = 1.0 - b1 ** (t + 1)
             c2 = 1.0 - b2 ** (t + 1)
             for p in range(theta.shape[0]):
+                prev[p] = theta[p]
                 s1[p] = b1 * s1[p] + (1.0 - b1) * g[p]
                 s2[p] = b2 * s2[p] + (1.0 - b2) * g[p] * g[p]
                 theta[p] += -lr * (s1[p] / c1) / (math.sqrt(s2[p] / c2) + eps)
@@ -343,10 +425,13 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     ynew = np.zeros(N)
     tmp = np.zeros(N)
     err = np.zeros(N)
+    Kout, m, d = P[3], P[4], P[5]
+    Vth, Vtmp, Vnew = views(theta, Kout, m, d), views(tmp, Kout, m, d), views(ynew, Kout, m, d)
+    Gg, Gerr = views(g, Kout, m, d), views(err, Kout, m, d)
     k = int(state[1])
     evals = int(state[3])
     t = state[4]
-    loss = _objective(theta, g, P, rows, n)
+    loss = _objective(theta, g, Vth, Gg, P, rows, 0, n)
     if t == 0.0:  # a resumed run re-evaluates the last accepted point: not a new evaluation
         evals += 1
     if not _finite(loss, g):
@@ -355,7 +440,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     for p in range(N):
         Ks[0, p] = -g[p]
     while k < record_at.shape[0] and record_at[k] <= t:
-        _record(k, evals, record_at[k], theta, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+        _record(k, evals, record_at[k], theta, Vth, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
         k += 1
     h = state[5]
     if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
@@ -364,7 +449,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         for p in range(N):
             tmp[p] = theta[p] + h0 * Ks[0, p]
-        _objective(tmp, g, P, rows, n)
+        _objective(tmp, g, Vtmp, Gg, P, rows, 0, n)
         evals += 1
         for p in range(N):
             err[p] = (-g[p] - Ks[0, p]) / h0
@@ -389,7 +474,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                 for q in range(s):
                     acc += _A[s, q] * Ks[q, p]
                 tmp[p] = theta[p] + h * acc
-            val = _objective(tmp, g, P, rows, n)
+            val = _objective(tmp, g, Vtmp, Gg, P, rows, 0, n)
             evals += 1
             if not _finite(val, g):
                 stages_ok = False  # a failed step: shrink h; a genuine blow-up ends below
@@ -402,7 +487,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                 for q in range(6):
                     acc += _B[q] * Ks[q, p]
                 ynew[p] = theta[p] + h * acc
-            lnew = _objective(ynew, g, P, rows, n)
+            lnew = _objective(ynew, g, Vnew, Gg, P, rows, 0, n)
             evals += 1
             if _finite(lnew, g):
                 for p in range(N):
@@ -423,8 +508,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                                 qk = Ks[q, p]
                                 acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                             tmp[p] = theta[p] + h * acc
-                        lk = _objective(tmp, err, P, rows, n)
-                        _record(k, evals, record_at[k], tmp, lk, err, P, T, rec_steps, rec_times, rec_loss,
+                        lk = _objective(tmp, err, Vtmp, Gerr, P, rows, 0, n)
+                        _record(k, evals, record_at[k], tmp, Vtmp, lk, err, P, T, rec_steps, rec_times, rec_loss,
                                 rec_obj, rec_gn, rec_test, snaps)
                         k += 1
                     prev[:] = theta
@@ -464,7 +549,7 @@ def run_discrete_many(thetas, D, T, wds, lrs, opt, mom, b1, b2, eps, batch, orde
     R = thetas.shape[0]
     for r in prange(R):
         P = (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wds[r],
-             np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(K), np.zeros(K))
+             np.zeros(m), np.zeros((SB, m)), np.zeros((SB, m)), np.zeros((SB, m)), np.zeros(K), np.zeros((SB, K)))
         run_discrete(thetas[r], P, T, opt, lrs[r], mom, b1, b2, eps, batch, orders[r], 0, steps, steps,
                      record_at, s1[r], s2[r], prevs[r], states[r], rec_steps[r], rec_times[r], rec_loss[r],
                      rec_obj[r], rec_gn[r], rec_test[r], snaps[r])
