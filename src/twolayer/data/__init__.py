@@ -1,10 +1,10 @@
 """Data sets: helpers, the seeds' fixed data, synthetic generators."""
 
 from .core import with_bias
-from .synthetic import teacher
+from .synthetic import teacher, triangle_data, triangle_wave
 from .thesis import THESIS_SETS, thesis
 
-__all__ = ["with_bias", "thesis", "THESIS_SETS", "teacher", "load"]
+__all__ = ["with_bias", "thesis", "THESIS_SETS", "teacher", "triangle_wave", "triangle_data", "load"]
 
 
 def load(name: str, seed: int = 0):

@@ -23,3 +23,18 @@ def teacher(n: int = 200, d: int = 2, *, width: int = 5, n_test: int = 2000, rel
     rng = np.random.default_rng(seed + 1)
     X, Xt = rng.standard_normal((n, d)), rng.standard_normal((n_test, d))
     return X, f_star(X[:, :relevant]), Xt, f_star(Xt[:, :relevant]), f_star
+
+
+def triangle_wave(x) -> np.ndarray:
+    """y = 4 |x + 0.75 - floor(x + 0.75) - 1/2| - 1: period 1, values in [-1, 1], kinks at
+    x = +-0.25, +-0.75 on [-1, 1], so 5 ReLU neurons with bias represent it exactly."""
+    x = np.asarray(x, dtype=np.float64)
+    u = x + 0.75
+    return 4.0 * np.abs(u - np.floor(u) - 0.5) - 1.0
+
+
+def triangle_data(n: int, *, seed: int = 0):
+    """n inputs x ~ U[-1, 1] as an (n, 1) array and their triangle-wave labels (n,)."""
+    n = check_int("n", n, minimum=1)
+    x = np.random.default_rng(seed).uniform(-1.0, 1.0, (n, 1))
+    return x, triangle_wave(x[:, 0])
