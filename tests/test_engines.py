@@ -162,3 +162,16 @@ def test_engine_errors():
         tl.train(net, X, y, optimizer=tl.Flow(method="DOP853"), t_max=1.0, engine="numba")
     run = tl.train(net, X, y, optimizer=tl.Flow(method="DOP853"), t_max=1.0)  # auto falls back
     assert run.info["engine"] == "numpy"
+
+
+def test_auto_judges_the_work_of_one_step():
+    """Full-batch GD on a big set goes to BLAS (reference engine); SGD on the same set touches
+    only its minibatch per step and stays compiled."""
+    from twolayer.train import BLAS_THRESHOLD, prepare
+
+    X = np.zeros((200_000, 1))
+    y = np.zeros(200_000)
+    net = tl.init_net(1, 300, bias=True, seed=0)
+    assert 200_000 * 300 > BLAS_THRESHOLD
+    assert prepare(net, X, y, optimizer=tl.GD(0.1), steps=1).engine == "numpy"
+    assert prepare(net, X, y, optimizer=tl.SGD(0.1, 16), steps=1).engine == "numba"

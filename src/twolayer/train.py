@@ -103,7 +103,8 @@ def _divergence_hint(obj: Objective, theta, optimizer) -> str:
     if isinstance(optimizer, Flow):
         return "Gradient flow blew up: the loss has no finite minimiser along this path, or tighten rtol/atol."
     try:
-        lam = top_eigenvalue(obj, theta)
+        with np.errstate(all="ignore"):  # near a blow-up the finite differences may overflow
+            lam = top_eigenvalue(obj, theta)
     except Exception:  # the hint must never mask the divergence itself
         lam = np.nan
     if not np.isfinite(lam) or lam <= 0:
@@ -121,7 +122,7 @@ BLAS_THRESHOLD = 5e7
 
 def choose_engine(engine: str, optimizer=None, work: float = 0.0) -> str:
     """Resolve ``engine``: "auto" is the compiled engine when Numba is installed and the run is not
-    dominated by large matrix products (``work`` = n m d above ``BLAS_THRESHOLD``)."""
+    dominated by large matrix products (``work`` = samples per step x m x d above ``BLAS_THRESHOLD``)."""
     check_choice("engine", engine, ENGINES)
     has_numba = compiled_available()
     if engine == "numba":
@@ -212,7 +213,7 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     record_every, record_at : record every k steps (default: about 500 points) or at given steps;
         with ``Flow``, ``record_at`` takes times (default: 501 points from 0 to t_max).
     engine : "numpy" (the reference engine), "numba" (compiled) or "auto" (compiled when Numba is
-        installed and n m d <= BLAS_THRESHOLD; gradient flow needs method "RK45" there).
+        installed and (samples per step) m d <= BLAS_THRESHOLD; gradient flow needs method "RK45" there).
     seed : seeds the SGD sample orders (the only randomness of training).
     X_test, y_test : also record the loss on this set.
     snapshots : record the parameters at every recorded point.
@@ -268,7 +269,8 @@ def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainabl
     if X_test is not None:
         Xt = net.check_inputs(X_test, "X_test")
         test = (Xt, validate_labels(loss_fn, y_test, Xt.shape[0], net.outputs))
-    engine_used = choose_engine(engine, optimizer, float(n) * net.m * net.d)
+    per_step = n if optimizer.batch_size is None else optimizer.batch_size  # samples one step touches
+    engine_used = choose_engine(engine, optimizer, float(per_step) * net.m * net.d)
 
     obj = Objective(net, Xa, ya, loss, reduction, weight_decay, trainable)
     config = {"loss": loss, "reduction": reduction, "weight_decay": weight_decay, "trainable": list(trainable),

@@ -133,6 +133,7 @@ def run_init_scale(cfg: Config, ctx) -> dict:
                "alpha = sqrt(m) they stay spread where they started.")
 
     rwc = res["rwc"].mean(axis=0)
+    ctx.note(f"All figures use the {'symmetric initialisation (neurons in pairs with opposite a_j, so f = 0 at the start)' if cfg.symmetric else 'initialisation of the sheet (not symmetrised; --set symmetric=true pairs the neurons so that f = 0 at the start)'}.")
     ctx.note(f"Model of the sheet: f(x) = (1/m) sum_j a_j relu(b_j . x), b_j = alpha * uniform on the circle, "
              f"a_j = alpha * (+-1), square loss (1/n), full-batch GD. Teacher: 5 neurons drawn at alpha = 1; "
              f"n = {cfg.n_train} inputs X ~ N(0, I_2). Step convention: mean-field, the per-neuron step "
@@ -175,7 +176,8 @@ def run_hidden(cfg: Config, ctx) -> dict:
                f"{alphas[0]:.3g}, {frac[-1]:.2f} at alpha = sqrt(m); 0.2 is what isotropic weights give. The rich "
                f"regime concentrates the first layer on the relevant coordinates.")
     ctx.note("Exercise 2 of the sheet: inputs (x1, x2, z1..z8) with z ~ N(0, I_8), labels from the same teacher "
-             "on (x1, x2). Everything else as in init-scale-2d (same seeds, steps and step convention).")
+             "on (x1, x2). Everything else as in init-scale-2d (same seeds, steps and step convention); all figures "
+             f"use the {'symmetric' if cfg.symmetric else 'non-symmetrised (sheet)'} initialisation.")
     return {"alphas": alphas.tolist(), "test_error_d2": t2.tolist(), "test_error_d10": t10.tolist(),
             "weight_fraction_in_signal_plane": frac.tolist()}
 

@@ -22,9 +22,9 @@ from . import Experiment, register
 class Config:
     widths_1d: tuple[int, ...] = (5, 20, 100)
     restarts: int = 20
-    steps_1d: int = 20_000
+    steps_1d: int = 60_000
     batch: int = 16
-    lr_1d: float = 0.05       # per-neuron step; SGD runs with lr * m (mean-field convention)
+    lr_1d: float = 0.03       # per-neuron step; SGD runs with lr * m (mean-field convention)
     widths_2d: tuple[int, ...] = (5, 10, 100, 1000)
     n_2d: int = 400
     steps_2d: int = 20_000
@@ -35,7 +35,7 @@ class Config:
     seed: int = 0
 
 
-QUICK = {"restarts": 6, "steps_1d": 20_000, "steps_2d": 8_000, "n_2d": 200}
+QUICK = {"restarts": 6, "steps_2d": 8_000, "n_2d": 200}
 
 
 def one_dimensional(cfg, ctx):
@@ -44,7 +44,7 @@ def one_dimensional(cfg, ctx):
     X, y = data.triangle_data(cfg.steps_1d * B, seed=cfg.seed)  # one pass: each sample used once
     xt = np.linspace(-1, 1, 1001)[:, None]
     yt = data.triangle_wave(xt[:, 0])
-    record = log_steps(cfg.steps_1d, 50)
+    record = log_steps(cfg.steps_1d, 25)  # each record evaluates the loss on the whole stream
     results = {}
     for m in cfg.widths_1d:
         seeds = [cfg.seed + 1 + r for r in range(cfg.restarts)]
