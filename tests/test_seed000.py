@@ -95,3 +95,16 @@ def test_seed000_experiments_show_what_the_sheet_asks(tmp_path):
     assert o["fraction_converged"][0] < 0.5 and o["fraction_converged"][-1] == 1.0
     assert o["particle_final_loss"][0] > 1e-3 > 1e-8 > o["particle_final_loss"][-1]
     assert (root / "overparam-convergence" / "figures" / "particles.gif").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_seed000_claims_at_full_settings(tmp_path):
+    """About eight minutes: the sheet's observations at full width, seeds and restarts."""
+    root = tmp_path / "full"
+    for name in ("init-scale-2d", "overparam-convergence"):
+        assert main(["run", name, "--quiet", "--out", str(root / name)]) == 0
+    m = json.loads((root / "init-scale-2d" / "metrics.json").read_text())
+    assert m["alphas"][-1] == pytest.approx(np.sqrt(1000))
+    assert m["test_error_at_sqrt_m"] > 100 * m["test_error_best"] and m["best_alpha"] < 1.0
+    o = json.loads((root / "overparam-convergence" / "metrics.json").read_text())
+    assert o["fraction_converged"][0] <= 0.2 and o["fraction_converged"][-1] == 1.0

@@ -49,7 +49,10 @@ class GD(_HeavyBall):
 @dataclass(frozen=True)
 class SGD(_HeavyBall):
     """Minibatch SGD (optional heavy-ball momentum). Each epoch visits the samples in a fresh
-    random order drawn from the run's seed, in batches of ``batch_size`` (the last may be smaller)."""
+    random order drawn from the run's seed, in batches of ``batch_size`` (the last may be smaller).
+
+    One-pass (online) SGD: draw ``steps * batch_size`` fresh samples and train for ``steps``
+    steps, one epoch, so that every minibatch is new (the ``overparam-convergence`` experiment)."""
 
     lr: float
     batch_size: int = 1

@@ -57,8 +57,8 @@ def atomic_folder(out: Path):
 def _format_metric(v) -> str:
     if isinstance(v, float):
         return f"{v:.6g}"
-    if isinstance(v, (list, tuple)) and len(v) > 8:
-        return "[" + ", ".join(_format_metric(x) for x in v[:8]) + ", ...]"
+    if isinstance(v, (list, tuple)) and len(v) > 12:
+        return "[" + ", ".join(_format_metric(x) for x in v[:12]) + ", ...]"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_format_metric(x) for x in v) + "]"
     return str(v)
