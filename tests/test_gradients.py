@@ -62,9 +62,9 @@ def test_gradient_matches_finite_differences(act, scaling, bias, loss, trainable
 
 
 def test_relu_derivative_is_zero_at_zero():
-    z = np.array([-1.0, 0.0, 1.0])
-    act = tl.activations.get_activation("relu") if hasattr(tl, "activations") else None
     from twolayer.activations import get_activation
+
+    z = np.array([-1.0, 0.0, 1.0])
 
     np.testing.assert_array_equal(get_activation("relu").df(z, 0.0), [0.0, 0.0, 1.0])
     np.testing.assert_array_equal(get_activation("leaky_relu").df(z, 0.2), [0.2, 0.2, 1.0])

@@ -23,8 +23,10 @@ def _clean(value):
     """JSON-safe numbers: numpy scalars to Python, non-finite floats to None."""
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_clean(v) for v in np.asarray(value, dtype=object).tolist()] if isinstance(value, np.ndarray) else [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):

@@ -9,7 +9,7 @@ import numpy as np
 
 from .engines import ENGINES
 from .engines import reference
-from .errors import DivergenceError, FlowStalled, InvalidParameter, check_choice, check_finite, check_int, check_positive
+from .errors import DivergenceError, FlowStalled, InvalidParameter, check_choice, check_int, check_positive
 from .losses import default_reduction, get_loss, reduction_factor, validate_labels
 from .net import LAYERS, Net
 from .objective import Objective

@@ -10,12 +10,8 @@ from . import kernels as K
 from .reference import NonFinite, Stalled
 
 
-def available() -> bool:
-    return True  # importing this module imported numba
-
-
-def problem(obj, wd=None):
-    """The tuple P of arrays and codes the kernels take for objective ``obj``."""
+def problem(obj):
+    """(shared arrays and codes, weight decay) of objective ``obj``, as the kernels take them."""
     lay = obj.layout
     n = obj.n
     if obj.loss_name == "cross_entropy":
@@ -26,7 +22,7 @@ def problem(obj, wd=None):
     shared = (np.ascontiguousarray(obj.X), yr, yc, int(lay.outputs), int(lay.m), int(lay.d), bool(lay.bias),
               int(K.ACT[obj.activation]), float(obj.slope), float(obj.scale), int(K.LOSS[obj.loss_name]),
               int(K.RED[obj.reduction]), "a" in obj.trainable, "W" in obj.trainable, "c" in obj.trainable, mask)
-    return shared, float(obj.weight_decay if wd is None else wd)
+    return shared, float(obj.weight_decay)
 
 
 def with_scratch(shared, wd):
