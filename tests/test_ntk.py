@@ -142,3 +142,22 @@ def test_ntk_errors(rng):
         analytic_ntk(X, activation="tanh", quadrature_points=400)
     with pytest.raises(tl.InvalidParameter, match="positive definite"):
         linearised_predictor(np.zeros((2, 2)), np.zeros((1, 2)), np.zeros(2), np.zeros(2), np.zeros(1), 1.0)
+
+
+def test_ntk_concentration_experiment(tmp_path):
+    import json
+
+    from twolayer.cli import main
+    from twolayer.experiments.ntk_concentration import hoeffding_bound, sphere_points
+
+    out = tmp_path / "c"
+    assert main(["run", "ntk-concentration", "--quick", "--quiet", "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["widths"] == [2 ** k for k in range(4, 11)]
+    assert m["slope"] == pytest.approx(-0.5, abs=0.06)            # p^(-1/2) concentration
+    assert m["lambda_min_mean"][-1] == pytest.approx(m["lambda_min_limit"], rel=0.1)
+    assert m["lambda_min_limit"] > 0
+    # the bound of part (b), relative to ||K||_F, lies above the measured mean error at every width
+    K_norm = np.linalg.norm(analytic_ntk(sphere_points(40, 5, 0), layers="inner"))
+    assert all(e < hoeffding_bound(40, p, 0.05) / K_norm for e, p in zip(m["rel_error_mean"], m["widths"]))
+    assert (out / "figures" / "concentration.png").exists()
