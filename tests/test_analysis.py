@@ -77,3 +77,37 @@ def test_plateaus_and_first_below_on_a_synthetic_curve():
     assert found[0]["end"] == pytest.approx(5.0, abs=0.02) and found[1]["start"] == pytest.approx(7.0, abs=0.02)
     assert first_below(t, L, 0.55) == pytest.approx(6.8, abs=0.011)
     assert first_below(t, L, 1e-300) is None
+
+
+@pytest.mark.parametrize("trainable", [("W",), ("a", "W"), ("a", "W", "c")])
+def test_output_hvp_matches_finite_differences_of_the_output_gradient(rng, trainable):
+    from twolayer.analysis import output_hvp
+
+    net = tl.init_net(3, 6, "tanh", "ntk", bias=True, init="gaussian", seed=2)
+    x, v = rng.standard_normal(3), rng.standard_normal(net.layout.size)
+    mask = net.layout.mask(trainable)
+
+    def grad(theta):
+        g = net.with_theta(theta).gradients(x[None, :], np.ones(1), trainable)
+        out = np.zeros(net.layout.size)
+        for name, value in g.items():
+            out[net.layout.slices[name]] = value.ravel()
+        return out
+
+    e = 1e-6
+    vm = np.where(mask, v, 0.0)
+    fd = (grad(net.theta + e * vm) - grad(net.theta - e * vm)) / (2 * e)
+    np.testing.assert_allclose(output_hvp(net, x, v, trainable), fd, rtol=1e-6, atol=1e-9)
+
+
+def test_output_hessian_norm_in_w_has_the_block_closed_form(rng):
+    """With a fixed the Hessian in W is block-diagonal: s a_j sigma''(w_j . x) x x^T, so its norm is
+    s max_j |a_j sigma''(w_j . x)| ||x||^2."""
+    from twolayer.activations import get_activation
+    from twolayer.analysis import output_hessian_norm
+
+    net = tl.init_net(4, 50, "tanh", "ntk", init="gaussian", seed=1)
+    x = rng.standard_normal(4)
+    d2 = get_activation("tanh").d2f(net.W @ x, 0.0)
+    expected = net.scale * np.max(np.abs(net.a * d2)) * (x @ x)
+    assert output_hessian_norm(net, x, ("W",)) == pytest.approx(expected, rel=1e-7)

@@ -2,10 +2,10 @@
 
 from .balance import balance_drift, balance_gaps
 from .laziness import relative_weight_change, signal_fraction
-from .hessian import hessian_matrix, stable_lr, top_eigenvalue
+from .hessian import hessian_matrix, output_hessian_norm, output_hvp, stable_lr, top_eigenvalue
 from .minnorm import min_norm_relu_orthogonal
 from .phases import first_below, plateaus
 
 __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_orthogonal",
            "balance_gaps", "balance_drift", "first_below", "plateaus",
-           "relative_weight_change", "signal_fraction"]
+           "relative_weight_change", "signal_fraction", "output_hvp", "output_hessian_norm"]

@@ -47,3 +47,51 @@ def stable_lr(obj: Objective, theta: np.ndarray) -> float:
     """2 / lambda_max: the largest GD step for which the quadratic model at theta is stable."""
     lam = top_eigenvalue(obj, theta)
     return 2.0 / lam if lam > 0 else np.inf
+
+
+def output_hvp(net, x, v, trainable=("a", "W", "c")) -> np.ndarray:
+    """Exact Hessian-vector product of the output f(x; theta) of a scalar network at one input x.
+
+    The Hessian is block-diagonal over neurons. With z_j = w_j . x + c_j, s the width scaling and
+    t_j = v_wj . x + v_cj the change of z_j along v:
+
+    - (Hv)_aj = s sigma'(z_j) t_j
+    - (Hv)_wj = s (sigma'(z_j) v_aj + a_j sigma''(z_j) t_j) x
+    - (Hv)_cj = s (sigma'(z_j) v_aj + a_j sigma''(z_j) t_j)
+
+    ``v`` and the result are flat parameter vectors (``net.layout``); frozen layers are 0 in both.
+    """
+    from ..activations import get_activation
+
+    lay = net.layout
+    mask = lay.mask([t for t in trainable if t != "c" or net.bias])
+    v = np.where(mask, np.asarray(v, dtype=np.float64), 0.0)
+    va, vW, vc = lay.unpack(v)
+    x = np.asarray(x, dtype=np.float64)
+    act = get_activation(net.activation)
+    z = net.W @ x + (net.c if net.bias else 0.0)
+    d1, d2 = act.df(z, net.slope), act.d2f(z, net.slope)
+    t = vW @ x + (vc if net.bias else 0.0)
+    s = net.scale
+    common = s * (d1 * va + net.a * d2 * t)
+    out = lay.pack(s * d1 * t, common[:, None] * x[None, :], common if net.bias else None)
+    return np.where(mask, out, 0.0)
+
+
+def output_hessian_norm(net, x, trainable=("a", "W", "c"), *, seed: int = 0, tol: float = 1e-8) -> float:
+    """Operator norm (largest |eigenvalue|) of the Hessian of f(x; theta) over the trainable
+    layers, by Lanczos iteration (scipy ``eigsh``) on :func:`output_hvp`; no dense matrix."""
+    mask = net.layout.mask([t for t in trainable if t != "c" or net.bias])
+    idx = np.flatnonzero(mask)
+    full = np.zeros(net.layout.size)
+
+    def matvec(u):
+        full[idx] = np.ravel(u)
+        return output_hvp(net, x, full, trainable)[idx]
+
+    op = LinearOperator((len(idx), len(idx)), matvec=matvec, dtype=np.float64)
+    if len(idx) <= 2:
+        dense = np.column_stack([matvec(e) for e in np.eye(len(idx))])
+        return float(np.abs(np.linalg.eigvalsh(0.5 * (dense + dense.T))).max())
+    v0 = np.random.default_rng(seed).standard_normal(len(idx))
+    return float(np.abs(eigsh(op, k=1, which="LM", tol=tol, v0=v0, return_eigenvectors=False)).max())
