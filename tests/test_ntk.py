@@ -161,3 +161,20 @@ def test_ntk_concentration_experiment(tmp_path):
     K_norm = np.linalg.norm(analytic_ntk(sphere_points(40, 5, 0), layers="inner"))
     assert all(e < hoeffding_bound(40, p, 0.05) / K_norm for e, p in zip(m["rel_error_mean"], m["widths"]))
     assert (out / "figures" / "concentration.png").exists()
+
+
+def test_hessian_scaling_experiment(tmp_path):
+    import json
+
+    from twolayer.cli import main
+
+    out = tmp_path / "h"
+    assert main(["run", "hessian-scaling", "--quick", "--quiet", "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["hessian_norm_slope"] == pytest.approx(-0.5, abs=0.05)       # ||H_W f|| ~ p^(-1/2)
+    assert m["hessian_norm_all_slope"] == pytest.approx(-0.5, abs=0.05)
+    g2, phi, hess = (np.array(m[k]) for k in ("grad_norm_sq_mean", "phi_term_norm", "hessian_term_norm"))
+    assert g2.max() / g2.min() < 1.5 and phi.min() > 0.5                  # order 1: g = f^2 does not linearise
+    assert hess[-1] < hess[0] / 3
+    assert m["weight_change_slope"] == pytest.approx(-0.5, abs=0.15)
+    assert m["linearisation_gap"][-1] < m["linearisation_gap"][0] / 5
