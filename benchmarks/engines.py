@@ -6,7 +6,7 @@
 Peers, all measured in this run, best of three repetitions each:
 - a plain NumPy loop, the obvious student implementation (``numpy_gd`` below);
 - JAX, jit of the whole loop with ``lax.scan`` and ``vmap`` for sweeps, when JAX is installed
-  (``pip install jax``); otherwise its column says so;
+  (``pip install -e ".[bench]"``); otherwise its column says so;
 - twolayer's reference engine (``engine="numpy"``), for scale.
 
 Problems (ReLU, square loss 1/n, GD): tiny n=2 d=2 m=60; small n=10 d=2 m=1000; medium n=500
