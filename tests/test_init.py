@@ -71,3 +71,40 @@ def test_same_seed_same_network_and_different_seed_different_network():
     c = tl.init_net(3, 10, init="gaussian", seed=6)
     np.testing.assert_array_equal(a.theta, b.theta)
     assert not np.allclose(a.theta, c.theta)
+
+
+def test_thesis_data_sets_are_as_printed():
+    X, y = tl.data.thesis("1.1.0")
+    np.testing.assert_array_equal(X, [[-0.5, 1], [2, 1]])
+    np.testing.assert_array_equal(y, [-1, 1])
+    X, y = tl.data.thesis("1.1.4", c=75)
+    assert X[0] @ X[1] == 0 and np.array_equal(y, [-75, 75])  # orthogonal: -0.1 * 10 + 1 * 1 = 0
+    X1, y1 = tl.data.thesis("1.3.1")
+    X2, y2 = tl.data.thesis("1.3.2")
+    np.testing.assert_array_equal(X1, X2)                                  # same abscissas
+    np.testing.assert_array_equal(y1, np.sign(X1[:, 0]))                   # 1.3.1: labels are the signs
+    assert X1.shape == (10, 2) and X1[5, 0] == -1.69267688 and np.sum(y2) == 0
+    X, y = tl.data.thesis("1.3.3")
+    np.testing.assert_array_equal(X[:, 0], [-2, -1, 0, 1, 2])
+    for delta in (1e-4, 1.0, 10.0):
+        for sign in (1, -1):
+            X, _ = tl.data.thesis("1.2", delta=delta, sign=sign)
+            assert abs(X[0] @ X[1]) == pytest.approx(delta)
+    X, y = tl.data.thesis("3.4.1")
+    G = X @ X.T
+    off = G - np.diag(np.diag(G))
+    assert np.abs(off).max() < 1e-6 * np.diag(G).max() and np.all(X[:, -1] == 1)  # printed to 8 digits
+    with pytest.raises(tl.InvalidParameter, match="name='9.9'"):
+        tl.data.thesis("9.9")
+
+
+def test_thesis_generators():
+    X, y = tl.data.thesis_orthogonal(6, seed=3)
+    G = X @ X.T
+    np.testing.assert_allclose(G - np.diag(np.diag(G)), 0.0, atol=1e-10 * np.diag(G).max())
+    assert np.all(X[:, -1] == 1.0) and y.shape == (6,)
+    np.testing.assert_array_equal(tl.data.thesis_orthogonal(6, seed=3)[1], y)   # reproducible
+    norm, net = tl.analysis.min_norm_relu_orthogonal(X, np.where(y == 0, 1e-3, y))
+    assert norm > 0
+    Xn, yn = tl.data.thesis_nonorthogonal(5, 4, seed=1)
+    assert Xn.shape == (5, 4) and np.all(Xn[:, -1] == 1.0) and np.abs(Xn @ Xn.T - np.diag(np.diag(Xn @ Xn.T))).max() > 0.1

@@ -2,9 +2,10 @@
 
 from .core import with_bias
 from .synthetic import teacher, triangle_data, triangle_wave
-from .thesis import THESIS_SETS, thesis
+from .thesis import THESIS_SETS, thesis, thesis_nonorthogonal, thesis_orthogonal
 
-__all__ = ["with_bias", "thesis", "THESIS_SETS", "teacher", "triangle_wave", "triangle_data", "load"]
+__all__ = ["with_bias", "thesis", "THESIS_SETS", "teacher", "triangle_wave", "triangle_data", "load",
+           "thesis_orthogonal", "thesis_nonorthogonal"]
 
 
 def load(name: str, seed: int = 0):
