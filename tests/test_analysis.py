@@ -111,3 +111,30 @@ def test_output_hessian_norm_in_w_has_the_block_closed_form(rng):
     d2 = get_activation("tanh").d2f(net.W @ x, 0.0)
     expected = net.scale * np.max(np.abs(net.a * d2)) * (x @ x)
     assert output_hessian_norm(net, x, ("W",), tol=1e-10) == pytest.approx(expected, rel=1e-7)
+
+
+def test_alignment_directions_and_cosines():
+    from twolayer.analysis import alignment_directions, neuron_cosines
+
+    X, y = tl.data.thesis("1.1.0")
+    d_plus, d_minus = alignment_directions(X, y)
+    np.testing.assert_allclose(d_plus, [1.0, 0.5])    # (1/2) * 1 * (2, 1)
+    np.testing.assert_allclose(d_minus, [0.25, -0.5])  # (1/2) * (-1) * (-0.5, 1)
+    W = np.array([[2.0, 1.0], [-1.0, 2.0], [0.0, 0.0]])
+    np.testing.assert_allclose(neuron_cosines(W, d_plus), [1.0, 0.0, 0.0], atol=1e-15)
+
+
+def test_balance_errors_and_pl_ratio_on_the_saddle_run():
+    """Balanced ReLU GD keeps |a_j - s_j ||w_j||| at rounding level (thesis Figure 3.10); the PL
+    ratio vanishes on the plateaus and is large in the fast phases."""
+    from twolayer.analysis import balance_errors, pl_ratio
+
+    X, y = tl.data.thesis("1.1.0")
+    net = tl.init_net(2, 20, scaling="none", init="balanced", scale=1e-4, seed=0)
+    run = tl.train(net, X, y, reduction="mean", optimizer=tl.GD(1e-3), steps=15_000, record_every=100)
+    l1, linf = balance_errors(run.a, run.W, signs=np.sign(run.a[0]))
+    assert l1.shape == (len(run),) and linf.max() < 1e-5 * np.abs(run.a).max()  # GD drifts by O(step)
+    np.testing.assert_allclose(balance_errors(np.array([1.0, -2.0]), np.array([[3.0, 4.0], [0.0, 1.0]])),
+                               ([2.5, 4.0]))  # |1 - 5| = 4 and |-2 + 1| = 1
+    ratio = pl_ratio(run.grad_norm, run.train_loss)
+    assert ratio[0] < 1e-6 < ratio.max()

@@ -1,4 +1,6 @@
-"""Analysis: Hessian, minimum-norm interpolators, balancedness, phases of a loss curve."""
+"""Analysis: Hessian, minimum-norm interpolators, balancedness, alignment, phases of a loss curve."""
+
+from .alignment import alignment_directions, balance_errors, neuron_cosines, pl_ratio
 
 from .balance import balance_drift, balance_gaps
 from .laziness import relative_weight_change, signal_fraction
@@ -8,4 +10,5 @@ from .phases import first_below, plateaus
 
 __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_orthogonal",
            "balance_gaps", "balance_drift", "first_below", "plateaus",
-           "relative_weight_change", "signal_fraction", "output_hvp", "output_hessian_norm"]
+           "relative_weight_change", "signal_fraction", "output_hvp", "output_hessian_norm",
+           "alignment_directions", "neuron_cosines", "balance_errors", "pl_ratio"]

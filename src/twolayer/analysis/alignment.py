@@ -1,0 +1,36 @@
+"""Neuron alignment diagnostics of seed 003: the directions D+ and D-, cosines, balancedness errors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def alignment_directions(X, y):
+    """D+ = (1/n) sum_{y_k > 0} y_k x_k and D- = (1/n) sum_{y_k < 0} y_k x_k (thesis eqs. 2.48-2.49):
+    the directions small neurons align with during the first phase. Returns (D+, D-), each (d,)."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    n = len(y)
+    return (y * (y > 0)) @ X / n, (y * (y < 0)) @ X / n
+
+
+def neuron_cosines(W, D) -> np.ndarray:
+    """cos(w_j, D) for every neuron, shape (m,) (0 for zero vectors)."""
+    W, D = np.asarray(W, dtype=np.float64), np.asarray(D, dtype=np.float64)
+    norms = np.linalg.norm(W, axis=-1) * np.linalg.norm(D)
+    return np.divide(W @ D, norms, out=np.zeros(W.shape[:-1]), where=norms > 0)
+
+
+def balance_errors(a, W, signs=None):
+    """(l1-average, l-inf) of |a_j - s_j ||w_j|||, the balancedness errors of thesis Figure 3.10,
+    with s_j the initial signs (default: the current signs of a_j). Snapshots (T, m) give (T,) arrays."""
+    a, W = np.asarray(a, dtype=np.float64), np.asarray(W, dtype=np.float64)
+    s = np.sign(a) if signs is None else np.asarray(signs, dtype=np.float64)
+    err = np.abs(a - s * np.linalg.norm(W, axis=-1))
+    return err.mean(axis=-1), err.max(axis=-1)
+
+
+def pl_ratio(grad_norm, loss):
+    """The empirical Polyak-Lojasiewicz ratio ||grad L||^2 / (2 L) along a run (chapter 4 of
+    seed 003): bounded below by mu > 0 exactly where a PL inequality with constant mu holds."""
+    grad_norm, loss = np.asarray(grad_norm, dtype=np.float64), np.asarray(loss, dtype=np.float64)
+    return np.divide(grad_norm ** 2, 2 * loss, out=np.full(loss.shape, np.inf), where=loss > 0)
