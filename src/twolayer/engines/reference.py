@@ -68,20 +68,20 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
     evaluations. Returns (final theta, gradient evaluations).
     """
     evals = [0]
-    last = {"theta": theta.copy(), "loss": np.nan, "t": 0.0}
+    last = [theta.copy()]  # the last accepted point; its loss is computed only if we fail
 
     def rhs(t, th):
         loss, g = obj.value_and_grad(th)
         evals[0] += 1
         if not (np.isfinite(loss) and np.all(np.isfinite(g))):
-            raise NonFinite(evals[0], t, last["theta"], last["loss"])
+            raise NonFinite(evals[0], t, last[0], obj.data_loss(last[0]))
         return -g
 
     solver = SOLVERS[flow.method](rhs, 0.0, theta, t_max, rtol=flow.rtol, atol=flow.atol, max_step=flow.max_step)
     k = 0
     while k < len(record_times):
         if solver.status != "running":
-            raise NonFinite(evals[0], solver.t, last["theta"], last["loss"],
+            raise NonFinite(evals[0], solver.t, last[0], obj.data_loss(last[0]),
                             reason=f"the ODE solver stopped at t={solver.t:.6g}: {solver.status}.")
         solver.step()
         dense = solver.dense_output()
@@ -90,11 +90,10 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
             loss, g = obj.value_and_grad(th)
             recorder.add(evals[0], record_times[k], th, loss, g)
             k += 1
-        last["theta"], last["t"] = solver.y.copy(), solver.t
-        last["loss"] = obj.data_loss(solver.y)
+        last[0] = solver.y.copy()
         progress.advance(solver.t)
         if evals[0] > flow.max_evals and k < len(record_times):
-            raise Stalled(solver.t, evals[0], last["theta"])
+            raise Stalled(solver.t, evals[0], last[0])
     return solver.y.copy(), evals[0]
 
 
