@@ -11,7 +11,7 @@ from ..analysis import output_hessian_norm
 from ..init import init_net
 from ..ntk import empirical_ntk, linearised_predictor
 from ..optim import Flow
-from ..plots import new_figure
+from ..plots import label, new_figure
 from ..train import train
 from . import Experiment, register
 from .ntk_concentration import sphere_points
@@ -88,15 +88,12 @@ def run(cfg: Config, ctx) -> dict:
     ax.loglog(widths, hW.mean(axis=1), "o-", label=f"$\\|H_W f\\|$ (a fixed), slope {s_W:.3f}")
     ax.loglog(widths, hall.mean(axis=1), "s-", label=f"$\\|H f\\|$ (a and W), slope {s_all:.3f}")
     ax.loglog(widths, g2.mean(axis=1), "^-", label=r"$\|\nabla_W f\|^2$")
-    ax.set_xlabel("width p")
-    ax.set_title(f"Output Hessian and gradient at initialisation ({cfg.activation})")
-    ax.legend(fontsize=8)
+    label(ax, "width p", title=f"Output Hessian and gradient at initialisation ({cfg.activation})", legend=True,
+          fontsize=8)
     ax = axes[0, 1]
     ax.loglog(widths, term_phi.mean(axis=1), "o-", color="tab:red", label=r"$\|\phi''(f)\,\nabla f \nabla f^T\|$")
     ax.loglog(widths, term_hess.mean(axis=1), "s-", color="tab:purple", label=r"$\|\phi'(f)\,H_f\|$")
-    ax.set_xlabel("width p")
-    ax.set_title(r"The two terms of (6) for $\phi(u) = u^2$")
-    ax.legend(fontsize=8)
+    label(ax, "width p", title=r"The two terms of (6) for $\phi(u) = u^2$", legend=True, fontsize=8)
     ctx.figure(fig, "hessian", "Hessian scaling at initialisation",
                f"Left: operator norms (Lanczos on exact Hessian-vector products, mean over {cfg.seeds} seeds) of the "
                f"Hessian of f(x; theta) at a unit input: slope {s_W:.3f} in W alone and {s_all:.3f} with a trainable "
@@ -108,15 +105,10 @@ def run(cfg: Config, ctx) -> dict:
     s_change = slope(tw, change.mean(axis=1))
     fig, axes = new_figure(2, 1, width=4.4, height=3.6)
     axes[0, 0].loglog(tw, change.mean(axis=1), "o-", label=f"slope {s_change:.3f}")
-    axes[0, 0].set_xlabel("width p")
-    axes[0, 0].set_ylabel(r"$\|\theta_T - \theta_0\| / \|\theta_0\|$")
-    axes[0, 0].set_title("Relative weight change after training")
-    axes[0, 0].legend()
+    label(axes[0, 0], "width p", r"$\|\theta_T - \theta_0\| / \|\theta_0\|$", "Relative weight change after training",
+          legend=True)
     axes[0, 1].loglog(tw, gap.mean(axis=1), "o-", color="tab:orange", label=f"slope {slope(tw, gap.mean(axis=1)):.3f}")
-    axes[0, 1].set_xlabel("width p")
-    axes[0, 1].set_ylabel("RMS gap on test inputs")
-    axes[0, 1].set_title("Trained network vs linearised predictor")
-    axes[0, 1].legend()
+    label(axes[0, 1], "width p", "RMS gap on test inputs", "Trained network vs linearised predictor", legend=True)
     ctx.figure(fig, "training", "Training view: laziness with width",
                f"Gradient flow to t = {cfg.t_train:g} on n = {cfg.n_train} points (loss 1/(2n), target sin(2 x1) + x2 x3), "
                f"{cfg.train_seeds} seeds per width. Left: the weights move less and less (slope {s_change:.3f}); right: "

@@ -10,7 +10,7 @@ import numpy as np
 from .. import analysis, data
 from ..init import init_net
 from ..optim import GD
-from ..plots import function_map, grid, new_figure, particles
+from ..plots import function_map, grid, label, new_figure, particles
 from ..sweep import train_many
 from . import Experiment, register
 
@@ -66,17 +66,16 @@ def picks(alphas, width):
     return [0, len(alphas) // 2, int(np.argmin(np.abs(alphas - np.sqrt(width))))]
 
 
-def error_vs_alpha(ax, alphas, test, label, width, color=None):
+def error_vs_alpha(ax, alphas, test, name, width, color=None):
     mean = test.mean(axis=0)
     ax.fill_between(alphas, test.min(axis=0), test.max(axis=0), alpha=0.2, color=color)
-    ax.plot(alphas, mean, "o-", label=label, color=color)
+    ax.plot(alphas, mean, "o-", label=name, color=color)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.axvline(np.sqrt(width), color="0.3", ls=":")
     ax.annotate(r"$\alpha=\sqrt{m}$", (np.sqrt(width), 0.5), xycoords=("data", "axes fraction"), ha="right",
                 va="center", rotation=90, fontsize=8)
-    ax.set_xlabel(r"initialisation scale $\alpha$")
-    ax.set_ylabel("test error (line: mean; band: min-max over seeds)")
+    label(ax, r"initialisation scale $\alpha$", "test error (line: mean; band: min-max over seeds)")
     ax.autoscale(enable=True, axis="y")  # forget the headroom of an earlier call
     ax.relim()
     ax.autoscale_view()
@@ -167,10 +166,8 @@ def run_hidden(cfg: Config, ctx) -> dict:
     fig, ax = new_figure(1, 1, width=5.0, height=3.6)
     ax[0, 0].semilogx(alphas, frac, "o-")
     ax[0, 0].axhline(0.2, color="0.4", ls=":", label="isotropic: 2/10")
-    ax[0, 0].set_xlabel(r"initialisation scale $\alpha$")
-    ax[0, 0].set_ylabel("share of ||W||^2 in (x1, x2)")
-    ax[0, 0].set_title("Where the first layer puts its weight (d = 10)")
-    ax[0, 0].legend()
+    label(ax[0, 0], r"initialisation scale $\alpha$", "share of ||W||^2 in (x1, x2)",
+          "Where the first layer puts its weight (d = 10)", legend=True)
     ctx.figure(fig, "signal_fraction", "First-layer weight in the signal plane",
                f"sum_j ||b_j[:2]||^2 / sum_j ||b_j||^2 at the end (mean over seeds): {frac[0]:.2f} at alpha = "
                f"{alphas[0]:.3g}, {frac[-1]:.2f} at alpha = sqrt(m); 0.2 is what isotropic weights give. The rich "

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..init import init_net
 from ..ntk import analytic_ntk, empirical_ntk
-from ..plots import new_figure
+from ..plots import label, new_figure
 from . import Experiment, register
 
 
@@ -63,18 +63,13 @@ def run(cfg: Config, ctx) -> dict:
     ax.loglog(widths, np.exp(intercept) * widths ** slope, "k--", lw=1, label=f"fit: slope {slope:.3f}")
     bound = hoeffding_bound(cfg.n, widths, cfg.delta) / np.linalg.norm(K)
     ax.loglog(widths, bound, ":", color="tab:red", label=f"Hoeffding bound (prob. {1 - cfg.delta:g})")
-    ax.set_xlabel("width p")
-    ax.set_ylabel(r"$\|\hat K - K\|_F / \|K\|_F$")
-    ax.set_title("Concentration of the first-layer NTK")
-    ax.legend(fontsize=8)
+    label(ax, "width p", r"$\|\hat K - K\|_F / \|K\|_F$", "Concentration of the first-layer NTK", legend=True,
+          fontsize=8)
     ax = axes[0, 1]
     ax.semilogx(widths, lam, ".", color="tab:green", alpha=0.25, ms=3)
     ax.semilogx(widths, lam.mean(axis=1), "o-", color="tab:green", label=r"$\lambda_{min}(\hat K)$, mean")
     ax.axhline(lam_limit, color="k", ls="--", lw=1, label=rf"$\lambda_{{min}}(K)$ = {lam_limit:.4f}")
-    ax.set_xlabel("width p")
-    ax.set_ylabel("smallest eigenvalue")
-    ax.set_title("Smallest eigenvalue against width")
-    ax.legend(fontsize=8)
+    label(ax, "width p", "smallest eigenvalue", "Smallest eigenvalue against width", legend=True, fontsize=8)
     ctx.figure(fig, "concentration", "Concentration with width",
                f"Left: relative Frobenius error of the empirical first-layer NTK (ReLU, a_j = +-1, w_j ~ N(0, I_{cfg.d})) on "
                f"n = {cfg.n} points of the unit sphere, {cfg.seeds} seeds per width (dots) and their mean; the fitted "

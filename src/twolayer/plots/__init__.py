@@ -4,7 +4,7 @@ from .curves import loss_curve
 from .fields import function_map, grid
 from .neurons import orientation_plane
 from .particles import animate_particles, particle_paths, particle_positions, particles
-from .style import new_figure, save_figure
+from .style import label, new_figure, save_figure
 
-__all__ = ["loss_curve", "orientation_plane", "new_figure", "save_figure", "function_map", "grid", "particles",
+__all__ = ["label", "loss_curve", "orientation_plane", "new_figure", "save_figure", "function_map", "grid", "particles",
            "particle_paths", "particle_positions", "animate_particles"]

@@ -31,3 +31,16 @@ def save_figure(fig, folder, name: str, dpi: int = 150) -> list[Path]:
         fig.savefig(p, dpi=dpi)
     plt.close(fig)
     return paths
+
+
+def label(ax, xlabel=None, ylabel=None, title=None, legend: bool = False, **legend_kw):
+    """Set whichever of x label, y label and title are given; draw the legend if asked."""
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    if legend:
+        ax.legend(**legend_kw)
+    return ax
