@@ -114,3 +114,9 @@ def test_a_loss_that_rises_and_comes_back_is_not_an_error(rng):
     run = tl.train(net, X, y, trainable=("W",), optimizer=tl.GD(1.9 / lam), steps=3000, record_every=1)
     assert np.any(np.diff(run.train_loss) > 0)
     assert run.train_loss[-1] < run.train_loss[0]
+
+
+def test_design_default_trainable_works_without_bias(problem):
+    net, X, y = problem
+    run = tl.train(net, X, y, trainable=("a", "W", "c"), steps=3)
+    assert run.config["trainable"] == ["a", "W"]

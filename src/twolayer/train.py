@@ -61,14 +61,15 @@ class Recorder:
 
 
 def _trainable(trainable, net: Net) -> tuple:
-    if trainable is None:
-        return ("a", "W", "c") if net.bias else ("a", "W")
-    names = (trainable,) if isinstance(trainable, str) else tuple(trainable)
+    """The trainable layers in canonical order; "c" is dropped for a network without bias, so the
+    DESIGN default ("a", "W", "c") works for every network."""
+    names = LAYERS if trainable is None else ((trainable,) if isinstance(trainable, str) else tuple(trainable))
     if not names or any(t not in LAYERS for t in names):
         raise InvalidParameter("trainable", trainable, "expected a non-empty tuple of names among 'a', 'W', 'c'")
-    if "c" in names and not net.bias:
+    kept = tuple(t for t in LAYERS if t in names and (t != "c" or net.bias))
+    if not kept:
         raise InvalidParameter("trainable", trainable, "'c' is trainable only for a network with bias=True")
-    return tuple(t for t in LAYERS if t in names)
+    return kept
 
 
 def _record_schedule(optimizer, steps, t_max, record_every, record_at):
@@ -206,7 +207,8 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     loss, reduction : loss name and "mean" (1/n), "half_mean" (1/(2n), square only) or "sum";
         ``reduction=None`` is "half_mean" for the square loss and "mean" otherwise.
     weight_decay : lambda >= 0 of the penalty (lambda/2) ||theta_trainable||^2.
-    trainable : the layers that train, e.g. ("a",) for random features (default: all of them).
+    trainable : the layers that train, e.g. ("a",) for random features (default: all of them; "c"
+        is ignored for a network without bias).
     optimizer : ``GD(lr)`` (default ``GD(0.1)``), ``SGD(lr, batch_size)``, ``Adam(lr)`` or
         ``Flow(rtol, atol)``.
     steps : number of updates (GD/SGD/Adam; default 1000). With ``Flow`` give ``t_max`` instead.
