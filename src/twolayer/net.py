@@ -134,7 +134,7 @@ class Net:
         if self.W.ndim != 2 or self.W.shape[0] < 1 or self.W.shape[1] < 1:
             raise InvalidParameter("W", f"array of shape {self.W.shape}", "expected a non-empty (m, d) matrix")
         m, d = self.W.shape
-        if self.a.shape not in ((m,), ) and not (self.a.ndim == 2 and self.a.shape[0] == m):
+        if not (self.a.shape == (m,) or (self.a.ndim == 2 and self.a.shape[0] == m)):
             raise InvalidParameter("a", f"array of shape {self.a.shape}", f"expected shape ({m},) or ({m}, K)")
         if self.c is not None:
             self.c = np.array(self.c, dtype=np.float64)

@@ -9,6 +9,7 @@ figures, notes and the trajectory to the :class:`Context`. It registers itself w
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,7 @@ def parse_field(config_cls, key: str, text):
         if origin in (tuple, list):
             inner = typing.get_args(kind)[0]
             return tuple(inner(v) for v in text.replace(" ", "").split(",") if v)
-        if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        if origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(kind) if a is not type(None)]
             if text.lower() == "none":
                 return None
