@@ -5,6 +5,7 @@ import pytest
 from scipy.optimize import minimize
 
 import twolayer as tl
+from twolayer.objective import Objective
 from twolayer.analysis import first_below, hessian_matrix, min_norm_relu_orthogonal, plateaus, top_eigenvalue
 
 
@@ -138,3 +139,39 @@ def test_balance_errors_and_pl_ratio_on_the_saddle_run():
                                ([2.5, 4.0]))  # |1 - 5| = 4 and |-2 + 1| = 1
     ratio = pl_ratio(run.grad_norm, run.train_loss)
     assert ratio[0] < 1e-6 < ratio.max()
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "sigmoid", "tanh", "identity"])
+@pytest.mark.parametrize("loss,K", [("square", 1), ("logistic", 1), ("exponential", 1), ("cross_entropy", 3), ("square", 2)])
+def test_exact_hvp_matches_finite_differences(activation, loss, K):
+    rng = np.random.default_rng(3)
+    net = tl.init_net(3, 7, activation, "ntk", bias=True, outputs=K, init="gaussian", seed=1)
+    X = rng.standard_normal((11, 3))
+    y = (rng.integers(0, K, 11) if loss == "cross_entropy"
+         else np.sign(rng.standard_normal(11)) if K == 1 else rng.standard_normal((11, K)))
+    for trainable in (("a", "W", "c"), ("W",), ("a",), ("c",)):
+        obj = Objective(net, X, y, loss, "mean", weight_decay=0.1, trainable=trainable)
+        v = np.where(obj.mask, rng.standard_normal(net.theta.size), 0.0)
+        exact, fd = obj.hvp(net.theta, v), obj.hvp_fd(net.theta, v, eps=1e-6)
+        np.testing.assert_allclose(exact, fd, rtol=0, atol=1e-7 * np.abs(fd).max())
+        assert np.all(exact[~obj.mask] == 0.0)
+
+
+def test_top_eigenvalue_methods_agree_and_are_not_fooled_by_kinks():
+    # many samples near the kinks of many neurons: a finite-difference Hessian crosses kinks there
+    X, y, _, _ = tl.data.relu_1d()
+    net = tl.init_net(1, 100, "relu", "mean-field", bias=True, init="gaussian", scale=1.0, scale_as="variance", seed=1)
+    obj = Objective(net, X, y)
+    lams = [tl.analysis.top_eigenvalue(obj, net.theta, method=m) for m in ("dense", "lanczos", "power")]
+    np.testing.assert_allclose(lams, lams[0], rtol=1e-6)
+    # an indefinite case: power iteration must return the largest algebraic eigenvalue, not the largest in modulus
+    H = np.diag([-5.0, 1.0, 2.0])
+
+    class Quadratic:
+        mask = np.ones(3, bool)
+
+        def hvp(self, theta, v):
+            return H @ v
+
+    assert tl.analysis.top_eigenvalue(Quadratic(), np.zeros(3), method="power", tol=1e-12) == pytest.approx(2.0, rel=1e-8)
+    assert tl.analysis.top_eigenvalue(Quadratic(), np.zeros(3), method="lanczos") == pytest.approx(2.0, rel=1e-8)

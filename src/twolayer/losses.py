@@ -1,4 +1,5 @@
-"""Losses: a registry name -> (per-sample value, derivative with respect to the outputs).
+"""Losses: a registry name -> (per-sample value, derivative with respect to the outputs, and the
+second derivative applied to a direction ``dout``, which exact Hessian-vector products need).
 
 The training loss is ``L = r * sum_i ell(f_i, y_i)`` where the reduction factor ``r`` is 1/n
 ("mean"), 1/(2n) ("half_mean", square loss only) or 1 ("sum"). ``f_i`` is the network output:
@@ -33,6 +34,7 @@ class Loss:
     value: Callable[[np.ndarray, np.ndarray], np.ndarray]
     deriv: Callable[[np.ndarray, np.ndarray], np.ndarray]
     labels: str  # "real", "sign" or "class"
+    curvature: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] = None  # (out, y, dout) -> ell''(f)[dout]
 
 
 def _square_value(out, y):
@@ -50,13 +52,21 @@ def _ce_deriv(out, y):
     return p
 
 
+def _ce_curvature(out, y, dout):
+    p = softmax(out, axis=1)
+    return p * dout - p * np.sum(p * dout, axis=1, keepdims=True)
+
+
 LOSSES: dict[str, Loss] = {
-    "square": Loss("square", _square_value, lambda out, y: 2.0 * (out - y), "real"),
+    "square": Loss("square", _square_value, lambda out, y: 2.0 * (out - y), "real",
+                     lambda out, y, dout: 2.0 * dout),
     "logistic": Loss("logistic", lambda out, y: np.logaddexp(0.0, -y * out),
-                     lambda out, y: -y * expit(-y * out), "sign"),
+                     lambda out, y: -y * expit(-y * out), "sign",
+                     lambda out, y, dout: y * y * expit(-y * out) * expit(y * out) * dout),
     "exponential": Loss("exponential", lambda out, y: np.exp(-y * out),
-                        lambda out, y: -y * np.exp(-y * out), "sign"),
-    "cross_entropy": Loss("cross_entropy", _ce_value, _ce_deriv, "class"),
+                        lambda out, y: -y * np.exp(-y * out), "sign",
+                        lambda out, y, dout: y * y * np.exp(-y * out) * dout),
+    "cross_entropy": Loss("cross_entropy", _ce_value, _ce_deriv, "class", _ce_curvature),
 }
 
 REDUCTIONS = ("mean", "half_mean", "sum")

@@ -1,4 +1,5 @@
-"""Analysis: Hessian, minimum-norm interpolators, balancedness, alignment, phases of a loss curve."""
+"""Analysis: Hessian, minimum-norm interpolators, balancedness, alignment, phases of a loss curve,
+kinks of 1D ReLU networks."""
 
 from .alignment import alignment_directions, balance_errors, neuron_cosines, pl_ratio
 
@@ -7,8 +8,10 @@ from .laziness import relative_weight_change, signal_fraction
 from .hessian import hessian_matrix, output_hessian_norm, output_hvp, stable_lr, top_eigenvalue
 from .minnorm import min_norm_relu_orthogonal
 from .phases import first_below, plateaus
+from .univariate import kink_jumps, kinks, relu_interpolant
 
 __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_orthogonal",
            "balance_gaps", "balance_drift", "first_below", "plateaus",
            "relative_weight_change", "signal_fraction", "output_hvp", "output_hessian_norm",
-           "alignment_directions", "neuron_cosines", "balance_errors", "pl_ratio"]
+           "alignment_directions", "neuron_cosines", "balance_errors", "pl_ratio",
+           "kinks", "kink_jumps", "relu_interpolant"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from ..errors import check_choice
 from ..objective import Objective
 
 
@@ -23,29 +24,60 @@ def hessian_matrix(obj: Objective, theta: np.ndarray) -> np.ndarray:
     return 0.5 * (H + H.T)
 
 
-def top_eigenvalue(obj: Objective, theta: np.ndarray, *, tol: float = 1e-6, seed: int = 0) -> float:
-    """Largest (algebraic) eigenvalue lambda_max of the Hessian over the trainable coordinates.
-
-    Small problems (<= 400 trainable parameters) use the dense Hessian; larger ones use Lanczos
-    iteration (scipy ``eigsh``) on Hessian-vector products.
-    """
+def _restricted_hvp(obj: Objective, theta: np.ndarray):
+    """v -> H v over the trainable coordinates only, and their number."""
     idx = np.flatnonzero(obj.mask)
-    if len(idx) <= 400:
-        return float(np.linalg.eigvalsh(hessian_matrix(obj, theta))[-1])
     full = np.zeros_like(theta)
 
     def matvec(v):
         full[idx] = np.ravel(v)
         return obj.hvp(theta, full)[idx]
 
-    op = LinearOperator((len(idx), len(idx)), matvec=matvec, dtype=np.float64)
-    v0 = np.random.default_rng(seed).standard_normal(len(idx))
+    return matvec, len(idx)
+
+
+def _power(matvec, v, shift: float, tol: float, max_iter: int) -> float:
+    """Dominant eigenvalue of (H - shift I) by power iteration (Rayleigh quotients)."""
+    v = v / np.linalg.norm(v)
+    lam = np.inf
+    for _ in range(max_iter):
+        w = matvec(v) - shift * v
+        new = float(v @ w)
+        nw = np.linalg.norm(w)
+        if nw == 0.0:
+            return 0.0
+        v = w / nw
+        if abs(new - lam) <= tol * abs(new):
+            return new
+        lam = new
+    return lam
+
+
+def top_eigenvalue(obj: Objective, theta: np.ndarray, *, method: str = "auto", tol: float = 1e-6,
+                   seed: int = 0, max_iter: int = 10_000) -> float:
+    """Largest (algebraic) eigenvalue lambda_max of the Hessian over the trainable coordinates.
+
+    method : "dense" (``eigvalsh`` of :func:`hessian_matrix`), "lanczos" (scipy ``eigsh`` on
+        Hessian-vector products), "power" (power iteration on Hessian-vector products; when the
+        dominant eigenvalue mu is negative, a second run on H - mu I finds lambda_max), or "auto"
+        (dense up to 400 trainable parameters, Lanczos above).
+    tol : relative tolerance of the iterative methods.
+    """
+    check_choice("method", method, ("auto", "dense", "lanczos", "power"))
+    matvec, p = _restricted_hvp(obj, theta)
+    if method == "dense" or (method == "auto" and p <= 400):
+        return float(np.linalg.eigvalsh(hessian_matrix(obj, theta))[-1])
+    v0 = np.random.default_rng(seed).standard_normal(p)
+    if method == "power":
+        mu = _power(matvec, v0, 0.0, tol, max_iter)
+        return mu if mu >= 0 else _power(matvec, v0, mu, tol, max_iter) + mu
+    op = LinearOperator((p, p), matvec=matvec, dtype=np.float64)
     return float(eigsh(op, k=1, which="LA", tol=tol, v0=v0, return_eigenvectors=False)[0])
 
 
-def stable_lr(obj: Objective, theta: np.ndarray) -> float:
+def stable_lr(obj: Objective, theta: np.ndarray, *, method: str = "auto") -> float:
     """2 / lambda_max: the largest GD step for which the quadratic model at theta is stable."""
-    lam = top_eigenvalue(obj, theta)
+    lam = top_eigenvalue(obj, theta, method=method)
     return 2.0 / lam if lam > 0 else np.inf
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .style import series_colour
+
 
 def loss_curve(ax, x, losses: dict, *, xlabel: str = "epoch", marks=None, plateaus=None,
                title: str | None = None, logx: bool = False):
@@ -32,4 +34,27 @@ def loss_curve(ax, x, losses: dict, *, xlabel: str = "epoch", marks=None, platea
     if title:
         ax.set_title(title)
     ax.legend(loc="best")
+    return ax
+
+
+def train_test_curves(ax, curves: dict, *, xlabel: str = "epoch", title: str | None = None, logx: bool = True):
+    """Training (solid) and test (dashed, same colour) losses on a log scale; the colours match
+    :func:`twolayer.plots.predictor_1d` for the same order of labels.
+
+    curves : {label: (x, train_loss, test_loss)}; test_loss may be None.
+    """
+    for i, (name, (x, train, test)) in enumerate(curves.items()):
+        colour = series_colour(i)
+        ax.plot(x, np.where(np.asarray(train) > 0, train, np.nan), color=colour, lw=1.5, label=name)
+        if test is not None:
+            ax.plot(x, np.where(np.asarray(test) > 0, test, np.nan), color=colour, lw=1.2, ls="--")
+    ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("symlog", linthresh=1.0)
+    ax.plot([], [], color="0.3", ls="--", label="(dashed: test)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize=7)
     return ax

@@ -13,6 +13,14 @@ STYLE = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fo
          "axes.grid": True, "grid.alpha": 0.3, "figure.constrained_layout.use": True}
 
 
+SERIES = ("k", "C2", "C4", "C1", "C5", "C6", "C8", "C9", "C7")  # leaves red and blue for data points
+
+
+def series_colour(i: int) -> str:
+    """Colour of the i-th curve in figures whose data points are drawn red (train) and blue (test)."""
+    return SERIES[i % len(SERIES)]
+
+
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.4, **kw):
     """A figure with an (nrows, ncols) grid of axes, each about width x height inches."""
     with plt.rc_context(STYLE):
