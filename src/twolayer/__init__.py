@@ -8,7 +8,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import analysis, data, ntk
-from .errors import DivergenceError, FlowStalled, InvalidParameter, TwolayerError
+from .errors import DataUnavailable, DivergenceError, FlowStalled, InvalidParameter, TwolayerError
 from .init import init_net
 from .net import Net
 from .objective import Objective
@@ -23,4 +23,4 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
 __all__ = ["Net", "init_net", "train", "train_many", "Trajectory", "log_steps", "GD", "SGD", "Adam", "Flow", "Objective",
-           "TwolayerError", "InvalidParameter", "DivergenceError", "FlowStalled", "analysis", "data", "ntk", "__version__"]
+           "TwolayerError", "InvalidParameter", "DivergenceError", "FlowStalled", "DataUnavailable", "analysis", "data", "ntk", "__version__"]

@@ -7,6 +7,11 @@ class TwolayerError(Exception):
     """Base class of the errors twolayer raises for bad input or failed runs."""
 
 
+class DataUnavailable(TwolayerError):
+    """A data file is missing and could not be downloaded, or is corrupted; the message says where
+    to put it."""
+
+
 class InvalidParameter(TwolayerError, ValueError):
     """A parameter has a wrong name, shape, type, value or range.
 

@@ -4,6 +4,7 @@ kinks of 1D ReLU networks."""
 from .alignment import alignment_directions, balance_errors, neuron_cosines, pl_ratio
 
 from .balance import balance_drift, balance_gaps
+from .linear import max_margin, min_norm_interpolator, p_orthogonality, stable_rank
 from .laziness import relative_weight_change, signal_fraction
 from .hessian import hessian_matrix, output_hessian_norm, output_hvp, stable_lr, top_eigenvalue
 from .minnorm import min_norm_relu_orthogonal
@@ -14,4 +15,5 @@ __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_ortho
            "balance_gaps", "balance_drift", "first_below", "plateaus",
            "relative_weight_change", "signal_fraction", "output_hvp", "output_hessian_norm",
            "alignment_directions", "neuron_cosines", "balance_errors", "pl_ratio",
-           "kinks", "kink_jumps", "relu_interpolant"]
+           "kinks", "kink_jumps", "relu_interpolant",
+           "max_margin", "min_norm_interpolator", "p_orthogonality", "stable_rank"]

@@ -1,12 +1,13 @@
 """Data sets: helpers, the seeds' fixed data, synthetic generators."""
 
 from .core import with_bias
+from .mnist import mnist
 from .relu_1d import relu_1d, relu_1d_target
 from .synthetic import teacher, triangle_data, triangle_wave
 from .thesis import THESIS_SETS, thesis, thesis_nonorthogonal, thesis_orthogonal
 
 __all__ = ["with_bias", "thesis", "THESIS_SETS", "teacher", "triangle_wave", "triangle_data", "load",
-           "thesis_orthogonal", "thesis_nonorthogonal", "relu_1d", "relu_1d_target"]
+           "thesis_orthogonal", "thesis_nonorthogonal", "relu_1d", "relu_1d_target", "mnist"]
 
 
 def load(name: str, seed: int = 0):

@@ -38,7 +38,7 @@ def figure_sheet(path, pages: list, *, title: str = "") -> Path:
                     draw(ax)
                 cap = sub.add_subplot(gs[1, :])
                 cap.axis("off")
-                cap.text(0.0, 1.0, textwrap.fill(f"Figure {k}. {caption}", 150), va="top", ha="left",
+                cap.text(0.0, 1.0, textwrap.fill(f"Figure {k}. {caption}", 128), va="top", ha="left",
                          fontsize=6.8, transform=cap.transAxes)
             pdf.savefig(fig)
             plt.close(fig)

@@ -1,0 +1,85 @@
+"""Linear predictors on a data set (seed 004, Problem 2): the l2 max-margin solution, the minimum-norm
+interpolator, p-orthogonality; and the stable rank of a matrix (Problem 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize, nnls
+
+from ..errors import InvalidParameter, check_finite
+
+
+def _xy(X, y):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise InvalidParameter("X, y", f"{X.shape}, {y.shape}", "expected X of shape (n, d) and y of shape (n,)")
+    check_finite("X", X)
+    check_finite("y", y)
+    return X, y
+
+
+def p_orthogonality(X) -> float:
+    """The largest p for which the rows of X are p-orthogonal:
+    p = R_min^2 / (R^2 n max_{i != j} |<x_i, x_j>|), R^2 = R_max^2 / R_min^2 (inf when orthogonal)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise InvalidParameter("X", f"shape {X.shape}", "expected (n, d) with n >= 2")
+    G = X @ X.T
+    sq = np.diag(G).copy()
+    if sq.min() <= 0:
+        raise InvalidParameter("X", "a zero row", "p-orthogonality needs R_min > 0")
+    np.fill_diagonal(G, 0.0)
+    off = np.abs(G).max()
+    R2 = sq.max() / sq.min()
+    return np.inf if off == 0 else float(sq.min() / (R2 * X.shape[0] * off))
+
+
+def min_norm_interpolator(X, y) -> np.ndarray:
+    """w_MNI = argmin ||w|| subject to X w = y, i.e. X^+ y (shape (d,)); raises when X w = y has no solution."""
+    X, y = _xy(X, y)
+    w = np.linalg.lstsq(X, y, rcond=None)[0]
+    if np.abs(X @ w - y).max() > 1e-8 * max(1.0, np.abs(y).max()):
+        raise InvalidParameter("X", f"rank {np.linalg.matrix_rank(X)}", "X w = y has no solution (fewer independent rows than samples)")
+    return w
+
+
+def max_margin(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """The l2 max-margin solution w_MM = argmin ||w||^2 s.t. y_i <w, x_i> >= 1, and its dual
+    coefficients s >= 0 with w_MM = sum_i s_i y_i x_i. Shapes (d,), (n,).
+
+    The dual, min_s 1/2 s^T Q s - 1^T s over s >= 0 with Q = (y y^T) * (X X^T), is solved exactly as
+    a non-negative least-squares problem when Q is positive definite (Q = L L^T gives
+    1/2 ||L^T s - L^{-1} 1||^2 + const); otherwise the primal goes to SLSQP. Raises when the data
+    are not linearly separable through the origin.
+    """
+    X, y = _xy(X, y)
+    A = y[:, None] * X
+    Q = A @ A.T
+    try:
+        L = np.linalg.cholesky(Q)
+        if np.linalg.cond(L) > 1e7:
+            raise np.linalg.LinAlgError
+        s = nnls(L.T, np.linalg.solve(L, np.ones(len(y))), maxiter=50 * len(y))[0]
+        w = A.T @ s
+    except np.linalg.LinAlgError:
+        w0 = np.linalg.lstsq(A, np.ones(len(y)), rcond=None)[0]
+        res = minimize(lambda w: w @ w, w0, jac=lambda w: 2 * w, method="SLSQP",
+                       constraints={"type": "ineq", "fun": lambda w: A @ w - 1.0, "jac": lambda w: A},
+                       options={"ftol": 1e-14, "maxiter": 1000})
+        w = res.x
+        active = A @ w - 1.0 < 1e-7
+        s = np.zeros(len(y))
+        s[active] = nnls(A[active].T, w)[0]
+    if (A @ w).min() < 1.0 - 1e-6:
+        raise InvalidParameter("X, y", "not separable", "no w satisfies y_i <w, x_i> >= 1 for all i (not linearly separable)")
+    return w, s
+
+
+def stable_rank(M) -> float:
+    """StableRank(M) = ||M||_F^2 / ||M||_2^2, between 1 and rank(M) (0 for M = 0)."""
+    M = np.asarray(M, dtype=np.float64)
+    if M.ndim != 2:
+        raise InvalidParameter("M", f"shape {M.shape}", "expected a matrix")
+    top = np.linalg.norm(M, 2)
+    return 0.0 if top == 0 else float(np.sum(M * M) / top ** 2)
