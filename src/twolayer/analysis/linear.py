@@ -81,5 +81,6 @@ def stable_rank(M) -> float:
     M = np.asarray(M, dtype=np.float64)
     if M.ndim != 2:
         raise InvalidParameter("M", f"shape {M.shape}", "expected a matrix")
-    top = np.linalg.norm(M, 2)
-    return 0.0 if top == 0 else float(np.sum(M * M) / top ** 2)
+    G = M @ M.T if M.shape[0] <= M.shape[1] else M.T @ M   # the smaller Gram matrix: ||M||_2^2 = lambda_max(G)
+    top = np.linalg.eigvalsh(G)[-1] if G.size else 0.0
+    return 0.0 if top <= 0 else float(np.trace(G) / top)
