@@ -75,7 +75,7 @@ def test_stable_rank_one_step_experiment(tmp_path):
     assert main(["run", "stable-rank-one-step", "--quick", "--quiet", "--out", str(out), "--set", "ms=40,160",
                  "--set", "ds=1000,4000", "--set", "sigmas=1e-7,1e-2"]) == 0
     m = json.loads((out / "metrics.json").read_text())
-    sr0, sr1 = np.array(m["stable_rank_w0"]), np.array(m["stable_rank_w1"])
+    sr0 = np.array(m["stable_rank_w0"])
     assert sr0[-1, -1] > 0.3 * 160                  # Gaussian W_0: order min(m, d)
     assert m["max_stable_rank_w1"] < 2.0             # one step: a constant, whatever m and d
     by0, by1 = m["stable_rank_w0_by_sigma"], m["stable_rank_w1_by_sigma"]

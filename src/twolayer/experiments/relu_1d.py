@@ -234,7 +234,7 @@ def step_sizes(cfg, ctx, D) -> Direction:
         largest = None if all(diverged) else max(lrs)
 
     def losses(ax):
-        for lr, f, d, r in zip(lrs, cfg.lr_factors, diverged, rs):
+        for f, d, r in zip(cfg.lr_factors, diverged, rs):
             v = np.where(r.train_loss > 0, r.train_loss, np.nan)
             ax.plot(r.steps, v, lw=1.2, ls=":" if d else "-", label=f"{f:g} x 2/lambda" + (" (diverged)" if d else ""))
         ax.set_xscale("symlog", linthresh=1.0)
