@@ -82,6 +82,11 @@ def forward(a, W, c, X, activation: str, scale: float, slope: float = 0.01):
     return Z, H, scale * (H @ a)
 
 
+def times_outer(G, a) -> np.ndarray:
+    """G a^T, shape (n, m), for G of shape (n,) with a (m,), or (n, K) with a (m, K)."""
+    return np.outer(G, a) if G.ndim == 1 else G @ a.T
+
+
 def backward(a, W, c, X, Z, H, G, activation: str, scale: float, slope: float = 0.01,
              trainable=LAYERS):
     """Gradients of ``sum_i G_i . f(x_i)`` with respect to the trainable layers.
@@ -99,8 +104,7 @@ def backward(a, W, c, X, Z, H, G, activation: str, scale: float, slope: float = 
         grads["a"] = scale * (H.T @ G)
     if "W" in trainable or ("c" in trainable and c is not None):
         act = get_activation(activation)
-        Ga = np.outer(G, a) if G.ndim == 1 else G @ a.T
-        B = scale * Ga * act.df(Z, slope)
+        B = scale * times_outer(G, a) * act.df(Z, slope)
         if "W" in trainable:
             grads["W"] = B.T @ X
         if "c" in trainable and c is not None:

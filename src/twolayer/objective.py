@@ -12,7 +12,7 @@ import numpy as np
 
 from .activations import get_activation
 from .losses import get_loss, reduction_factor
-from .net import Layout, Net, backward, forward
+from .net import Layout, Net, backward, forward, times_outer
 
 
 class Objective:
@@ -115,13 +115,12 @@ class Objective:
         r = reduction_factor(self.loss_name, self.reduction, len(self.y))
         G = r * self.loss.deriv(out, self.y)
         RG = r * self.loss.curvature(out, self.y, Rout)
-        outer = (lambda P, q: np.outer(P, q)) if G.ndim == 1 else (lambda P, q: P @ q.T)
         hv = np.zeros_like(theta)
         sl = self.layout.slices
         if "a" in self.trainable:
             hv[sl["a"]] = (s * (RH.T @ G + H.T @ RG)).ravel()
         if "W" in self.trainable or "c" in self.trainable:
-            RB = s * ((outer(RG, a) + outer(G, va)) * D1 + outer(G, a) * act.d2f(Z, self.slope) * RZ)
+            RB = s * ((times_outer(RG, a) + times_outer(G, va)) * D1 + times_outer(G, a) * act.d2f(Z, self.slope) * RZ)
             if "W" in self.trainable:
                 hv[sl["W"]] = (RB.T @ X).ravel()
             if "c" in self.trainable:

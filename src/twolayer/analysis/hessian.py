@@ -14,24 +14,20 @@ def hessian_matrix(obj: Objective, theta: np.ndarray) -> np.ndarray:
 
     Built column by column from :meth:`Objective.hvp`; for small networks and tests.
     """
-    idx = np.flatnonzero(obj.mask)
-    H = np.empty((len(idx), len(idx)))
-    e = np.zeros_like(theta)
-    for k, i in enumerate(idx):
-        e[i] = 1.0
-        H[:, k] = obj.hvp(theta, e)[idx]
-        e[i] = 0.0
+    matvec, p = _restricted(lambda v: obj.hvp(theta, v), obj.mask)
+    H = np.column_stack([matvec(e) for e in np.eye(p)])
     return 0.5 * (H + H.T)
 
 
-def _restricted_hvp(obj: Objective, theta: np.ndarray):
-    """v -> H v over the trainable coordinates only, and their number."""
-    idx = np.flatnonzero(obj.mask)
-    full = np.zeros_like(theta)
+def _restricted(hvp, mask: np.ndarray):
+    """(matvec, P_T): ``hvp`` (full flat vector -> full flat vector) seen on the coordinates where
+    ``mask`` is True only."""
+    idx = np.flatnonzero(mask)
+    full = np.zeros(mask.shape[0])
 
     def matvec(v):
         full[idx] = np.ravel(v)
-        return obj.hvp(theta, full)[idx]
+        return hvp(full)[idx]
 
     return matvec, len(idx)
 
@@ -64,7 +60,7 @@ def top_eigenvalue(obj: Objective, theta: np.ndarray, *, method: str = "auto", t
     tol : relative tolerance of the iterative methods.
     """
     check_choice("method", method, ("auto", "dense", "lanczos", "power"))
-    matvec, p = _restricted_hvp(obj, theta)
+    matvec, p = _restricted(lambda v: obj.hvp(theta, v), obj.mask)
     if method == "dense" or (method == "auto" and p <= 400):
         return float(np.linalg.eigvalsh(hessian_matrix(obj, theta))[-1])
     v0 = np.random.default_rng(seed).standard_normal(p)
@@ -119,16 +115,10 @@ def output_hessian_norm(net, x, trainable=("a", "W", "c"), *, seed: int = 0, tol
     takes 2 s for a relative error of 1e-5, tol = 1e-6 takes 4 minutes.
     """
     mask = net.layout.mask([t for t in trainable if t != "c" or net.bias])
-    idx = np.flatnonzero(mask)
-    full = np.zeros(net.layout.size)
-
-    def matvec(u):
-        full[idx] = np.ravel(u)
-        return output_hvp(net, x, full, trainable)[idx]
-
-    op = LinearOperator((len(idx), len(idx)), matvec=matvec, dtype=np.float64)
-    if len(idx) <= 2:
-        dense = np.column_stack([matvec(e) for e in np.eye(len(idx))])
+    matvec, p = _restricted(lambda v: output_hvp(net, x, v, trainable), mask)
+    if p <= 2:
+        dense = np.column_stack([matvec(e) for e in np.eye(p)])
         return float(np.abs(np.linalg.eigvalsh(0.5 * (dense + dense.T))).max())
-    v0 = np.random.default_rng(seed).standard_normal(len(idx))
+    op = LinearOperator((p, p), matvec=matvec, dtype=np.float64)
+    v0 = np.random.default_rng(seed).standard_normal(p)
     return float(np.abs(eigsh(op, k=1, which="LM", tol=tol, v0=v0, return_eigenvectors=False)).max())

@@ -56,23 +56,26 @@ def max_margin(X, y) -> tuple[np.ndarray, np.ndarray]:
     X, y = _xy(X, y)
     A = y[:, None] * X
     Q = A @ A.T
-    try:
+    if np.linalg.cond(Q) < 1e12:
         L = np.linalg.cholesky(Q)
-        if np.linalg.cond(L) > 1e7:
-            raise np.linalg.LinAlgError
         s = nnls(L.T, np.linalg.solve(L, np.ones(len(y))), maxiter=50 * len(y))[0]
         w = A.T @ s
-    except np.linalg.LinAlgError:
-        w0 = np.linalg.lstsq(A, np.ones(len(y)), rcond=None)[0]
-        res = minimize(lambda w: w @ w, w0, jac=lambda w: 2 * w, method="SLSQP",
-                       constraints={"type": "ineq", "fun": lambda w: A @ w - 1.0, "jac": lambda w: A},
-                       options={"ftol": 1e-14, "maxiter": 1000})
-        w = res.x
-        active = A @ w - 1.0 < 1e-7
-        s = np.zeros(len(y))
-        s[active] = nnls(A[active].T, w)[0]
+    else:
+        w, s = _max_margin_primal(A)
     if (A @ w).min() < 1.0 - 1e-6:
         raise InvalidParameter("X, y", "not separable", "no w satisfies y_i <w, x_i> >= 1 for all i (not linearly separable)")
+    return w, s
+
+
+def _max_margin_primal(A):
+    """min ||w||^2 s.t. A w >= 1 by SLSQP; the dual coefficients from the active constraints."""
+    w0 = np.linalg.lstsq(A, np.ones(A.shape[0]), rcond=None)[0]
+    w = minimize(lambda w: w @ w, w0, jac=lambda w: 2 * w, method="SLSQP",
+                 constraints={"type": "ineq", "fun": lambda w: A @ w - 1.0, "jac": lambda w: A},
+                 options={"ftol": 1e-14, "maxiter": 1000}).x
+    active = A @ w - 1.0 < 1e-7
+    s = np.zeros(A.shape[0])
+    s[active] = nnls(A[active].T, w)[0]
     return w, s
 
 

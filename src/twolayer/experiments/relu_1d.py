@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from .. import data
-from ..analysis import kinks, stable_lr
+from ..analysis import kinks, stable_lr, top_eigenvalue
 from ..errors import DivergenceError
 from ..init import init_net
 from ..objective import Objective
@@ -127,8 +127,7 @@ def init_scales(cfg, ctx, D) -> Direction:
     test = np.array([r.test_loss[-1] for r in runs]).reshape(k, k)
     train_l = np.array([r.train_loss[-1] for r in runs]).reshape(k, k)
     nk = np.array([count_kinks(r.final, X) for r in runs]).reshape(k, k)
-    show = {f"alpha = {S[0]:g}": 0, "alpha = 1": pairs.index((1.0, 1.0)) if (1.0, 1.0) in pairs else k * k // 2,
-            f"alpha = {S[-1]:g}": k * k - 1}
+    show = {f"alpha = {S[i]:g}": i * k + i for i in sorted({0, k // 2, k - 1})}  # diagonal: inner = outer
 
     def heat(ax):
         im = ax.imshow(np.log10(test), origin="lower", cmap="viridis")
@@ -222,25 +221,24 @@ def step_sizes(cfg, ctx, D) -> Direction:
                     engine=ctx.engine, quiet=ctx.quiet, on_divergence="keep")
     diverged = ["diverged" in r.info for r in rs]
     final = [None if d else float(r.train_loss[-1]) for d, r in zip(diverged, rs)]
-    sharp = [None if d else 2.0 / stable_lr(Objective(net, X, y), r.final.theta, method="power") for d, r in zip(diverged, rs)]
+    sharp = [None if d else top_eigenvalue(Objective(net, X, y), r.final.theta, method="power") for d, r in zip(diverged, rs)]
+    largest = None
     if any(diverged) and not all(diverged):
-        lo = max(lr for lr, d in zip(lrs, diverged) if not d and lr < min(l for l, dd in zip(lrs, diverged) if dd))
         hi = min(lr for lr, d in zip(lrs, diverged) if d)
+        lo = max(lr for lr, d in zip(lrs, diverged) if not d and lr < hi)
         for _ in range(cfg.bisections):
             mid = math.sqrt(lo * hi)
             lo, hi = (lo, mid) if diverges(net, X, y, mid, cfg, ctx) else (mid, hi)
         largest = lo
-    else:
-        largest = None if all(diverged) else max(lrs)
+    found = ("every step in the grid diverged" if all(diverged) else "no step in the grid diverged" if largest is None
+             else f"the largest step that stays finite, by bisection, is {largest:.3g} = {largest / bound:.3g} x 2/lambda_max")
+    names = [f"{f:g} x 2/lambda" + (" (diverged)" if d else "") for f, d in zip(cfg.lr_factors, diverged)]
 
     def losses(ax):
-        for f, d, r in zip(cfg.lr_factors, diverged, rs):
-            v = np.where(r.train_loss > 0, r.train_loss, np.nan)
-            ax.plot(r.steps, v, lw=1.2, ls=":" if d else "-", label=f"{f:g} x 2/lambda" + (" (diverged)" if d else ""))
-        ax.set_xscale("symlog", linthresh=1.0)
-        ax.set_yscale("log")
-        ax.set_ylim(top=100 * rs[0].train_loss[0])  # diverging runs leave the plot upwards
-        label(ax, "GD step", "training loss", "loss per step size", legend=True, fontsize=6)
+        train_test_curves(ax, {k: (r.steps, r.train_loss, r.test_loss) for k, r in zip(names, rs)}, xlabel="GD step",
+                          title="loss per step size (solid train, dashed test)")
+        finite = [r.train_loss.min() for r, d in zip(rs, diverged) if not d] or [rs[0].train_loss[0]]
+        ax.set_ylim(0.5 * min(finite), 100 * rs[0].train_loss[0])  # diverging runs leave the plot upwards
 
     def finals_plot(ax):
         ok = [not d for d in diverged]
@@ -259,14 +257,15 @@ def step_sizes(cfg, ctx, D) -> Direction:
         "e_step_size", "(e) step size",
         f"GD for {cfg.lr_steps} steps (m = {cfg.width}) with steps from {cfg.lr_factors[0]:g} to {cfg.lr_factors[-1]:g} times "
         f"2/lambda_max = {bound:.3g}, lambda_max = {2 / bound:.4g} being the top eigenvalue of the loss Hessian at "
-        f"initialisation (power iteration on exact Hessian-vector products). The largest step that stays finite, by "
-        f"bisection, is {'not reached' if largest is None else f'{largest:.3g} = {largest / bound:.3g} x 2/lambda_max'}. "
+        f"initialisation (power iteration on exact Hessian-vector products); {found}. "
         f"Sharpness grows during training (lambda_max at the end / at init: "
         + ", ".join(f"{f:g}x: {v * bound / 2:.3g}" for f, v in zip(cfg.lr_factors, sharp) if v is not None)
         + "), so steps well below 2/lambda_max(init) already stop converging; above it GD does not blow up at first: "
         "it is thrown out of the sharp region (a catapult), ReLUs die, and the loss settles near that of f = 0; "
         "only far beyond does the loss become infinite.",
-        [finals_plot, losses],
+        [finals_plot, losses,
+         lambda ax: predictor_1d(ax, {k: r.final for k, r, d in zip(names, rs, diverged) if not d}, X, y, Xt, yt,
+                                 title="predictors of the finite runs (dots: kinks)")],
         {"lr_factors": list(cfg.lr_factors), "lrs": lrs, "lr_final_train_loss": final, "lr_diverged": diverged,
          "lr_sharpness_final": sharp,
          "lambda_max_init": 2.0 / bound, "lr_bound_from_hessian": bound, "largest_stable_lr_measured": largest})
