@@ -80,3 +80,63 @@ def test_stable_rank_one_step_experiment(tmp_path):
     assert m["max_stable_rank_w1"] < 2.0             # one step: a constant, whatever m and d
     by0, by1 = m["stable_rank_w0_by_sigma"], m["stable_rank_w1_by_sigma"]
     assert by1[0] < 2.0 and by1[-1] > 0.9 * by0[-1]  # the collapse needs a small initialisation
+
+
+def test_separable_data_has_the_promised_margin():
+    X, y, v = tl.data.separable(50, 7, margin=0.2, seed=3)
+    assert np.linalg.norm(X, axis=1).max() <= 1.0
+    assert (y * (X @ v)).min() >= 1.0
+    with pytest.raises(tl.InvalidParameter, match="margin"):
+        tl.data.separable(5, 3, margin=1.5)
+
+
+def leaky_net(seed=1, m=12, d=6, gamma=0.3):
+    return tl.init_net(d, m, "leaky_relu", "none", init="fixed_outer", scale=0.5, slope=gamma, seed=seed)
+
+
+def test_perceptron_direction_certifies_every_W():
+    """Part 2: ||V||_F = 1 and y_i <grad f(x_i; W), V> >= c = gamma / ||v||, the directional derivative
+    measured by a central difference of f along V, for many random W."""
+    from twolayer.analysis import perceptron_direction
+
+    X, y, v = tl.data.separable(30, 6, margin=0.2, seed=0)
+    V, c = perceptron_direction(leaky_net(), v)
+    assert np.linalg.norm(V) == pytest.approx(1.0)
+    assert c == pytest.approx(0.3 / np.linalg.norm(v))
+    worst = np.inf
+    for seed in range(20):
+        net = leaky_net(seed)
+        h = 1e-7
+        up = tl.Net(net.a, net.W + h * V, None, "leaky_relu", "none", 0.3)
+        down = tl.Net(net.a, net.W - h * V, None, "leaky_relu", "none", 0.3)
+        worst = min(worst, (y * (up(X) - down(X)) / (2 * h)).min())
+    assert worst >= c * (1 - 1e-6)
+    with pytest.raises(tl.InvalidParameter, match="leaky-ReLU"):
+        perceptron_direction(tl.init_net(6, 4, "relu", "none"), v)
+
+
+def test_gradient_jump_across_a_kink_matches_its_closed_form():
+    from twolayer.analysis import gradient_jump
+    from twolayer.objective import Objective
+
+    X, y, _ = tl.data.separable(20, 6, margin=0.2, seed=0)
+    net = leaky_net()
+    obj = Objective(net, X, y, loss="logistic", reduction="mean", trainable=("W",))
+    r = gradient_jump(obj, net.theta, neuron=2, sample=5, eps=[1e-3, 1e-6, 1e-9])
+    assert r["across"][-1] * 1e-9 == pytest.approx(r["jump"], rel=1e-5)   # grows like jump / eps
+    assert r["inside"].max() < 2 * r["inside"].min()                      # bounded inside a region
+
+
+def test_perceptron_convergence_inequalities_hold_at_every_step(tmp_path):
+    import json
+
+    from twolayer.cli import main
+
+    out = tmp_path / "pc"
+    assert main(["run", "perceptron-convergence", "--quick", "--quiet", "--out", str(out), "--set", "steps=1500"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert min(m["min_slack_H"]) >= 0 and min(m["min_ratio_H"]) >= 1.0
+    assert min(m["min_slack_F"]) >= 0
+    assert all(a > b for a, b in zip(m["final_loss"], m["final_loss"][1:]))   # larger steps, lower loss
+    assert m["steps_to_G_below_1e-3"][-1] is not None
+    assert m["smoothness_ratio_max"] > 1e6

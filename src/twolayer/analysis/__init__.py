@@ -8,6 +8,7 @@ from .linear import max_margin, min_norm_interpolator, p_orthogonality, stable_r
 from .laziness import relative_weight_change, signal_fraction
 from .hessian import hessian_matrix, output_hessian_norm, output_hvp, stable_lr, top_eigenvalue
 from .minnorm import min_norm_relu_orthogonal
+from .perceptron import gradient_jump, min_g_bound, perceptron_direction, perceptron_quantities
 from .phases import first_below, plateaus
 from .univariate import kink_jumps, kinks, relu_interpolant
 
@@ -16,4 +17,5 @@ __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_ortho
            "relative_weight_change", "signal_fraction", "output_hvp", "output_hessian_norm",
            "alignment_directions", "neuron_cosines", "balance_errors", "pl_ratio",
            "kinks", "kink_jumps", "relu_interpolant",
-           "max_margin", "min_norm_interpolator", "p_orthogonality", "stable_rank"]
+           "max_margin", "min_norm_interpolator", "p_orthogonality", "stable_rank",
+           "perceptron_direction", "perceptron_quantities", "min_g_bound", "gradient_jump"]

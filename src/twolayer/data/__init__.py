@@ -3,11 +3,11 @@
 from .core import with_bias
 from .mnist import mnist
 from .relu_1d import relu_1d, relu_1d_target
-from .synthetic import teacher, triangle_data, triangle_wave
+from .synthetic import gaussian_points, separable, teacher, triangle_data, triangle_wave
 from .thesis import THESIS_SETS, thesis, thesis_nonorthogonal, thesis_orthogonal
 
 __all__ = ["with_bias", "thesis", "THESIS_SETS", "teacher", "triangle_wave", "triangle_data", "load",
-           "thesis_orthogonal", "thesis_nonorthogonal", "relu_1d", "relu_1d_target", "mnist"]
+           "thesis_orthogonal", "thesis_nonorthogonal", "relu_1d", "relu_1d_target", "mnist", "separable", "gaussian_points"]
 
 
 def load(name: str, seed: int = 0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import check_int
+from ..errors import InvalidParameter, check_int
 from ..init import init_net
 
 
@@ -38,3 +38,36 @@ def triangle_data(n: int, *, seed: int = 0):
     n = check_int("n", n, minimum=1)
     x = np.random.default_rng(seed).uniform(-1.0, 1.0, (n, 1))
     return x, triangle_wave(x[:, 0])
+
+
+def separable(n: int, d: int, *, margin: float = 0.1, seed: int = 0):
+    """Linearly separable points in the unit ball with a known margin vector (seed 004, Problem 1).
+
+    x_i is uniform in the unit ball of R^d conditioned on |<u, x_i>| >= margin for a uniform unit
+    vector u; y_i = sign(<u, x_i>). Returns (X (n, d), y (n,), v (d,)) with v = u / margin, so that
+    ||x_i|| <= 1 and y_i <v, x_i> >= 1 for every i.
+    """
+    n, d = check_int("n", n, minimum=1), check_int("d", d, minimum=1)
+    if not (isinstance(margin, (int, float)) and 0 < margin < 1):
+        raise InvalidParameter("margin", margin, "expected a number in (0, 1): the points lie in the unit ball")
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(d)
+    u /= np.linalg.norm(u)
+    rows: list[np.ndarray] = []
+    for _ in range(1000):
+        Z = rng.standard_normal((4 * n, d))
+        Z *= (rng.uniform(0.0, 1.0, (4 * n, 1)) ** (1.0 / d)) / np.linalg.norm(Z, axis=1, keepdims=True)
+        rows.extend(Z[np.abs(Z @ u) >= margin])
+        if len(rows) >= n:
+            break
+    else:
+        raise InvalidParameter("margin", margin, f"too few points of the unit ball in R^{d} have this margin; lower it")
+    X = np.array(rows[:n])
+    return X, np.sign(X @ u), u / margin
+
+
+def gaussian_points(n: int, d: int, *, std: float = 1.0, seed: int = 0):
+    """x_i ~ N(0, std^2 I_d) i.i.d. and labels uniform on {-1, +1}. Returns (X (n, d), y (n,))."""
+    n, d = check_int("n", n, minimum=1), check_int("d", d, minimum=1)
+    rng = np.random.default_rng(seed)
+    return std * rng.standard_normal((n, d)), rng.choice([-1.0, 1.0], n)
