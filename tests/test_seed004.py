@@ -140,3 +140,52 @@ def test_perceptron_convergence_inequalities_hold_at_every_step(tmp_path):
     assert all(a > b for a, b in zip(m["final_loss"], m["final_loss"][1:]))   # larger steps, lower loss
     assert m["steps_to_G_below_1e-3"][-1] is not None
     assert m["smoothness_ratio_max"] > 1e6
+
+
+def test_p_orthogonality_guarantee_holds_and_has_the_right_rate():
+    from twolayer.analysis import p_orthogonality_guarantee
+
+    n, d, delta = 5, 3000, 0.2
+    p_lb = p_orthogonality_guarantee(n, d, delta)
+    rng = np.random.default_rng(0)
+    ps = np.array([p_orthogonality(rng.standard_normal((n, d))) for _ in range(300)])
+    assert np.mean(ps >= p_lb) >= 1 - delta
+    # large d: sqrt(d) / (n sqrt(2 log(2 n (n - 1) / delta)))
+    d = 10 ** 14
+    assert p_orthogonality_guarantee(n, d, delta) == pytest.approx(
+        np.sqrt(d) / (n * np.sqrt(2 * np.log(2 * n * (n - 1) / delta))), rel=1e-5)
+
+
+def test_dual_ratio_bound_is_exact_for_orthogonal_data_and_holds_otherwise():
+    from twolayer.analysis import dual_ratio_bound
+
+    X = np.diag([1.0, 2.0, 1.5])                     # orthogonal: s_i = 1 / ||x_i||^2, ratio R^2 = 4
+    y = np.array([1.0, -1.0, 1.0])
+    s = max_margin(X, y)[1]
+    np.testing.assert_allclose(s, [1.0, 0.25, 1 / 2.25], rtol=1e-10)
+    assert dual_ratio_bound(X) == pytest.approx(4.0)
+    rng = np.random.default_rng(2)
+    for _ in range(30):
+        X = rng.standard_normal((6, 400)) * rng.uniform(0.8, 1.2, (6, 1))
+        y = rng.choice([-1.0, 1.0], 6)
+        s = max_margin(X, y)[1]
+        bound = dual_ratio_bound(X)
+        if np.isfinite(bound):
+            assert s.max() / s.min() <= bound
+
+
+def test_max_margin_vs_mni_experiment(tmp_path):
+    import json
+
+    from twolayer.cli import main
+
+    out = tmp_path / "mm"
+    assert main(["run", "max-margin-vs-mni", "--quick", "--quiet", "--out", str(out), "--set", "trials=20",
+                 "--set", "counter_steps=20000"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["max_rel_diff_p_ge_3"] < 1e-10
+    assert m["prob_p_ge_3"][0] == 0.0 and m["prob_p_ge_3"][-1] == 1.0
+    assert m["counterexample_rel_diff"] == pytest.approx(2.0)
+    assert m["max_ratio_over_bound"] <= 1.0
+    gd = m["gd_one_minus_cos_to_w_mm"]
+    assert gd["Gaussian, square"] < 1e-12 and gd["part 3, square"] == pytest.approx(1 - 1 / np.sqrt(5))

@@ -4,7 +4,8 @@ kinks of 1D ReLU networks."""
 from .alignment import alignment_directions, balance_errors, neuron_cosines, pl_ratio
 
 from .balance import balance_drift, balance_gaps
-from .linear import max_margin, min_norm_interpolator, p_orthogonality, stable_rank
+from .linear import (dual_ratio_bound, max_margin, min_norm_interpolator, p_orthogonality,
+                     p_orthogonality_guarantee, stable_rank)
 from .laziness import relative_weight_change, signal_fraction
 from .hessian import hessian_matrix, output_hessian_norm, output_hvp, stable_lr, top_eigenvalue
 from .minnorm import min_norm_relu_orthogonal
@@ -18,4 +19,5 @@ __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_ortho
            "alignment_directions", "neuron_cosines", "balance_errors", "pl_ratio",
            "kinks", "kink_jumps", "relu_interpolant",
            "max_margin", "min_norm_interpolator", "p_orthogonality", "stable_rank",
-           "perceptron_direction", "perceptron_quantities", "min_g_bound", "gradient_jump"]
+           "perceptron_direction", "perceptron_quantities", "min_g_bound", "gradient_jump",
+           "p_orthogonality_guarantee", "dual_ratio_bound"]

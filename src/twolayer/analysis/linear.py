@@ -87,3 +87,41 @@ def stable_rank(M) -> float:
     G = M @ M.T if M.shape[0] <= M.shape[1] else M.T @ M   # the smaller Gram matrix: ||M||_2^2 = lambda_max(G)
     top = np.linalg.eigvalsh(G)[-1] if G.size else 0.0
     return 0.0 if top <= 0 else float(np.trace(G) / top)
+
+
+def p_orthogonality_guarantee(n: int, d: int, delta: float) -> float:
+    """A p such that n i.i.d. points x_i ~ N(0, I_d) are p-orthogonal with probability >= 1 - delta.
+
+    With t = log(4n / delta), Laurent-Massart gives d - 2 sqrt(d t) <= ||x_i||^2 <= d + 2 sqrt(d t) + 2t
+    for all i except with probability delta/2; given x_j, <x_i, x_j> ~ N(0, ||x_j||^2), so
+    |<x_i, x_j>| <= R_max sqrt(2 log(2 n (n - 1) / delta)) for all pairs except with probability delta/2.
+    On both events p >= R_min^4 / (R_max^2 n max |<x_i, x_j>|), which is returned (0 when the bounds
+    are vacuous). For large d it behaves like sqrt(d) / (n sqrt(2 log(2 n^2 / delta))), so
+    d >~ 2 p^2 n^2 log(2 n^2 / delta) suffices.
+    """
+    if n < 2:
+        return np.inf
+    if not 0 < delta < 1:
+        raise InvalidParameter("delta", delta, "expected a probability in (0, 1)")
+    t = np.log(4 * n / delta)
+    lo, hi = d - 2 * np.sqrt(d * t), d + 2 * np.sqrt(d * t) + 2 * t
+    if lo <= 0:
+        return 0.0
+    inner = np.sqrt(hi) * np.sqrt(2 * np.log(2 * n * (n - 1) / delta))
+    return float(lo * lo / (hi * n * inner))
+
+
+def dual_ratio_bound(X) -> float:
+    """Upper bound R^2 (1 + 2 / (p R^2 - 2)) on max_{i,j} s_i / s_j for the max-margin dual coefficients
+    of p-orthogonal data (inf when p R^2 <= 2), with p = :func:`p_orthogonality` and R^2 = R_max^2 / R_min^2.
+
+    From s_i ||x_i||^2 = 1 - y_i sum_{j != i} <x_i, x_j> y_j s_j and eps n <= R_min^2 / (p R^2)
+    (eps = max |<x_i, x_j>|): s_max <= 1 / (R_min^2 - eps n) and s_min >= (1 - eps n s_max) / R_max^2.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    sq = np.einsum("ij,ij->i", X, X)
+    R2 = sq.max() / sq.min()
+    pR2 = p_orthogonality(X) * R2
+    if np.isinf(pR2):
+        return float(R2)
+    return float(R2 * pR2 / (pR2 - 2)) if pR2 > 2 else np.inf

@@ -18,7 +18,7 @@ def get_experiment(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
 
-from . import (hessian_scaling, init_scale, ntk_concentration, overparam, perceptron, relu_1d,  # noqa: E402,F401
+from . import (hessian_scaling, init_scale, max_margin, ntk_concentration, overparam, perceptron, relu_1d,  # noqa: E402,F401
                saddle_to_saddle, stable_rank)  # (modules register themselves)
 
 __all__ = ["EXPERIMENTS", "register", "get_experiment", "Experiment", "Context"]
