@@ -87,3 +87,36 @@ def test_clear_errors_when_files_cannot_be_had(tmp_path):
     (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(b"not gzip at all")
     with pytest.raises(tl.DataUnavailable, match="corrupted.*" + FILES["train-labels-idx1-ubyte.gz"]):
         mnist_file("train-labels-idx1-ubyte.gz", tmp_path, mirrors=[])
+
+
+def test_mnist_stable_rank_experiment(tmp_path):
+    """Problem 3.3 end to end on the shared files: under 5% training error, the sheet's figure, and
+    relative stable ranks for the five times over the five sigmas."""
+    import json
+
+    from twolayer.cli import main
+
+    out = tmp_path / "mnist"
+    assert main(["run", "mnist-stable-rank", "--quick", "--quiet", "--out", str(out), "--set", f"data_dir={SHARED}",
+                 "--set", "second_lr_factor=0"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["reached_target"] and m["train_error"] < 0.05 and m["test_error"] < 0.08
+    T = m["T"]
+    assert list(m["relative_stable_rank"]) == [str(t) for t in (1, T // 10, T // 5, T // 2, T)]
+    assert all(len(v) == 5 for v in m["relative_stable_rank"].values())
+    assert (out / "figures" / "stable_rank_mnist.png").exists()
+
+
+def test_reproduce_skips_mnist_without_data(tmp_path, monkeypatch):
+    """Without the files and without a reachable mirror the experiment is reported as skipped, with the
+    reason, and is not counted as a failure."""
+    from twolayer.experiments import EXPERIMENTS, mnist_stable_rank
+    from twolayer.results import reproduce
+
+    monkeypatch.setenv("TWOLAYER_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(mnist_stable_rank, "mnist", functools.partial(tl.data.mnist, mirrors=("file:///nonexistent/",)))
+    monkeypatch.setattr("twolayer.results.EXPERIMENTS", {"mnist-stable-rank": EXPERIMENTS["mnist-stable-rank"]})
+    lines = []
+    _, failures = reproduce(quick=True, out=tmp_path / "res", quiet=True, log=lines.append)
+    assert failures == 0 and "skipped" in lines[-1] and "TWOLAYER_DATA_DIR" in lines[-1]

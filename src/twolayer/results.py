@@ -17,6 +17,7 @@ import numpy as np
 
 from . import __version__
 from .experiments import EXPERIMENTS, Context, get_experiment
+from .errors import DataUnavailable
 
 
 def _clean(value):
@@ -120,7 +121,7 @@ def write_gallery(root: Path, entries: list[dict]) -> Path:
         name = html.escape(e["name"])
         parts.append(f"<h2 id='{name}'>{name}</h2><p>{html.escape(e['description'])}</p>")
         if e.get("error"):
-            parts.append(f"<p class='err'>failed: {html.escape(e['error'])}</p>")
+            parts.append(f"<p class='err'>{'' if e['error'].startswith('skipped') else 'failed: '}{html.escape(e['error'])}</p>")
             continue
         parts.append(f"<p><a href='{name}/report.md'>report</a> · <a href='{name}/metrics.json'>metrics</a>"
                      f" · <a href='{name}/config.json'>config</a></p>")
@@ -151,6 +152,9 @@ def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet
             folder, metrics = run_experiment(name, quick=quick, out=root / name, engine=engine, quiet=quiet)
             entry["metrics"] = metrics
             log(f"[{name}] done in {metrics['elapsed_s']:.1f} s -> {folder}")
+        except DataUnavailable as err:  # e.g. MNIST on a machine without the files or a network
+            entry["error"] = f"skipped: {err}"
+            log(f"[{name}] skipped: {err}")
         except Exception as err:  # one failure must not hide the rest of the gallery
             failures += 1
             entry["error"] = f"{type(err).__name__}: {err}"
