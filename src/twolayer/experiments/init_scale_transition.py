@@ -1,0 +1,160 @@
+"""Seed 003, section 3.1.1 (Figures 3.1-3.6, 3.11-3.13, C.4-C.9): the initialisation scale lambda moves
+a network on data set 1.1.0 from the rich regime (saddle-to-saddle, minimum-norm interpolator) to the
+lazy regime (convex-looking loss, larger norm), for ReLU, Sigmoid and Tanh.
+
+h(x) = sum_j a_j sigma(w_j . x) on x = (x, 1), m = 60, balanced initialisation w_j = lambda g_j,
+a_j = s_j ||w_j|| (eqs 2.41-2.42), loss (1/n) sum (h - y)^2, GD with step 1e-3 for 3e5 epochs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import analysis, data
+from ..init import init_net
+from ..optim import GD
+from ..plots import label, loss_curve, new_figure, orientation_plane
+from ..plots.style import series_colour
+from ..sweep import train_many
+from . import Experiment, register
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+@dataclass
+class Config:
+    dataset: str = "1.1.0"
+    width: int = 60
+    scales: tuple[float, ...] = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 2e-2, 2.5e-2, 3.5e-2, 6e-2, 7.5e-2, 0.1, 0.25, 0.5,
+                                 1.0, 10.0, 100.0)
+    window_scales: tuple[float, ...] = (1e-10, 1e-2, 3.5e-2, 7.5e-2, 1.0)   # Figs 3.4-3.6, 3.12-3.13
+    lr: float = 1e-3
+    epochs: int = 300_000
+    record_every: int = 300
+    fit_level: float = 0.01
+    rich_below: float = 1e-2          # scales used for the fit-time slope against -ln(lambda)
+    seed: int = 0
+
+
+QUICK = {"scales": (1e-10, 1e-6, 1e-2, 3.5e-2, 0.1, 1.0, 100.0), "window_scales": (1e-10, 3.5e-2, 1.0),
+         "epochs": 100_000, "record_every": 200}
+
+
+def phase_summary(traj, lr: float, fit_level: float) -> dict:
+    """Epochs to loss < fit_level, the plateaus (count, levels), the initial and first intermediate
+    plateau lengths in epochs (0 when absent), from a recorded loss curve."""
+    fit = analysis.first_below(traj.steps, traj.train_loss, fit_level)
+    plats = analysis.plateaus(traj.times, traj.train_loss)
+    initial = [p for p in plats if p["start"] <= traj.times[1]]
+    later = [p for p in plats if p["start"] > traj.times[1] and (fit is None or p["start"] < fit * lr)]
+    return {"fit": fit, "count": len(plats), "levels": [p["level"] for p in plats], "plateaus": plats,
+            "initial": round((initial[0]["end"] - initial[0]["start"]) / lr) if initial else 0,
+            "intermediate": round((later[0]["end"] - later[0]["start"]) / lr) if later else 0}
+
+
+def run(cfg: Config, ctx) -> dict:
+    X, y = data.thesis(cfg.dataset)
+    min_norm, _ = analysis.min_norm_relu_orthogonal(X, y)
+    runs = {}
+    for act in ACTIVATIONS:
+        nets = [init_net(X.shape[1], cfg.width, act, "none", init="balanced", scale=s, seed=cfg.seed) for s in cfg.scales]
+        runs[act] = train_many(nets, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr), steps=cfg.epochs,
+                               record_every=cfg.record_every, engine=ctx.engine, on_divergence="keep", quiet=ctx.quiet)
+    norms, phases, diverged = {}, {}, {}
+    for act, trajs in runs.items():
+        norms[act] = [float("nan") if "diverged" in t.info else t.final.norm for t in trajs]
+        phases[act] = [phase_summary(t, cfg.lr, cfg.fit_level) for t in trajs]
+        diverged[act] = [s for s, t in zip(cfg.scales, trajs) if "diverged" in t.info]
+    scales = np.array(cfg.scales)
+
+    fig, axes = new_figure(3, 1, width=4.4, height=3.6)
+    for ax, act in zip(axes[0], ACTIVATIONS):
+        for k, (s, t) in enumerate(zip(cfg.scales, runs[act])):
+            ax.plot(t.steps + 1, np.where(t.train_loss > 0, t.train_loss, np.nan), color=f"C{k % 10}",
+                    ls="-" if k < 10 else "--", lw=1.2, label=f"lambda = {s:g}")
+        ax.set_yscale("log")
+        ax.set_xscale("log")
+        ax.set_ylim(bottom=1e-8)
+        label(ax, "epoch + 1", "training loss (1/n)", f"{act}, m = {cfg.width}", legend=act == "relu", fontsize=6,
+              ncol=2)
+    ctx.figure(fig, "loss_by_scale", "Loss curves against the initialisation scale (thesis Figs 3.1-3.2)",
+               f"Data set {cfg.dataset}, balanced initialisation of scale lambda, GD with step {cfg.lr:g}. Small "
+               "lambda: long initial plateau growing like -ln(lambda), and for ReLU an intermediate plateau at loss "
+               "1/2; large lambda: the plateaus vanish and the curve looks convex (lazy regime). Diverged runs end "
+               f"early: {diverged}.")
+
+    fig, axes = new_figure(3, 1, width=4.4, height=3.6)
+    ax = axes[0, 0]
+    for k, act in enumerate(ACTIVATIONS):
+        ax.plot(scales, norms[act], "o-", color=series_colour(k), label=act)
+    ax.axhline(min_norm, color="r", ls="--", lw=1, label=f"ReLU minimum norm {min_norm:.4f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    label(ax, "initialisation scale lambda", "final ||theta||", "model complexity (thesis Fig 3.11)", legend=True,
+          fontsize=7)
+    rich = scales <= cfg.rich_below
+    ax = axes[0, 1]
+    slopes = {}
+    for k, act in enumerate(ACTIVATIONS):
+        fit = np.array([np.nan if p["fit"] is None else p["fit"] for p in phases[act]], dtype=float)
+        ok = rich & np.isfinite(fit)
+        ax.plot(-np.log(scales), fit, "o-", color=series_colour(k), label=act)
+        slopes[act] = float(np.polyfit(-np.log(scales[ok]), fit[ok], 1)[0]) if ok.sum() >= 2 else None
+    label(ax, "-ln(lambda)", f"epochs to loss < {cfg.fit_level:g}", "time to fit", legend=True)
+    ax = axes[0, 2]
+    for key, ls in (("initial", "-"), ("intermediate", "--")):
+        ax.plot(-np.log(scales), [p[key] for p in phases["relu"]], "o" + ls, color="k" if key == "initial" else "C2",
+                label=f"{key} plateau")
+    label(ax, "-ln(lambda)", "length (epochs)", "ReLU plateau lengths (thesis Fig C.9)", legend=True)
+    ctx.figure(fig, "complexity", "Model complexity, fit time and plateau lengths against lambda",
+               f"Left: the final parameter norm per activation, with the minimum-norm interpolator's norm for ReLU "
+               f"(closed form for orthogonal inputs). Middle: epochs to loss {cfg.fit_level:g}, linear in -ln(lambda) "
+               f"in the rich regime (fitted slopes for lambda <= {cfg.rich_below:g}: "
+               + ", ".join(f"{a} {v:.0f}" if v is not None else f"{a} -" for a, v in slopes.items())
+               + " epochs per unit). Right: the automatically detected plateaus of the ReLU runs (-d log L/dt < 0.02 "
+               "for at least one time unit).")
+
+    windows = [s for s in cfg.window_scales if s in cfg.scales]
+    fig, axes = new_figure(4, len(windows), width=3.2, height=2.9)
+    signs = None
+    for row, s in enumerate(windows):
+        traj = runs["relu"][list(cfg.scales).index(s)]
+        fit = phases["relu"][list(cfg.scales).index(s)]["fit"] or int(traj.steps[-1])
+        picks = [0, max(1, fit // 3), max(1, 2 * fit // 3), int(traj.steps[-1])]
+        signs = np.sign(traj.a[0])
+        for col, e in enumerate(picks):
+            i = int(np.argmin(np.abs(traj.steps - e)))
+            orientation_plane(axes[row, col], traj.net_at(i), X[:, 0], y, xlim=(-1.5, 3.0), signs=signs,
+                              title=f"lambda = {s:g}, epoch {int(traj.steps[i])}", legend=False)
+    ctx.figure(fig, "osn_windows", "Neurons in the orientation / signed-norm plane (thesis Figs 3.4-3.6, 3.12-3.13)",
+               "ReLU, one row per lambda, columns at epoch 0, one and two thirds of the time to fit, and the end. Each "
+               "star is a neuron at (-w_j2/w_j1, s_j ||w_j||), the green line the model, red dots the data. Small "
+               "lambda: neurons align on two directions and grow in groups, the model is the piecewise-linear "
+               "interpolant; in the transition (3.5e-2, 7.5e-2) alignment is partial; at lambda = 1 neurons barely "
+               "move from their random start and the model has more kinks.")
+
+    relu_gap = np.abs(np.array(norms["relu"]) - min_norm) / min_norm
+    leaving = [s for s, g in zip(cfg.scales, relu_gap) if np.isfinite(g) and g > 0.05]
+    ctx.note(f"Data set {cfg.dataset}: X = {X.tolist()}, y = {y.tolist()}; m = {cfg.width}; balanced initialisation "
+             f"w_j = lambda g_j, a_j = s_j ||w_j||; loss (1/n) sum (h - y)^2; GD step {cfg.lr:g}, {cfg.epochs} epochs, "
+             f"the scales of all three activations in one compiled sweep each.")
+    return {"scales": list(cfg.scales), "theta_norm_relu": norms["relu"], "theta_norm_sigmoid": norms["sigmoid"],
+            "theta_norm_tanh": norms["tanh"], "min_norm": min_norm,
+            "time_to_fit_relu": [p["fit"] for p in phases["relu"]],
+            "time_to_fit_sigmoid": [p["fit"] for p in phases["sigmoid"]],
+            "time_to_fit_tanh": [p["fit"] for p in phases["tanh"]],
+            "plateau_count_relu": [p["count"] for p in phases["relu"]],
+            "initial_plateau_relu": [p["initial"] for p in phases["relu"]],
+            "intermediate_plateau_relu": [p["intermediate"] for p in phases["relu"]],
+            "fit_time_slope_relu": slopes["relu"], "fit_time_slope_sigmoid": slopes["sigmoid"],
+            "fit_time_slope_tanh": slopes["tanh"],
+            "transition_scale": leaving[0] if leaving else None, "diverged": diverged}
+
+
+register(Experiment(
+    name="init-scale-transition", seed_file="003_5bec2764affd87f0.txt",
+    description="Thesis 3.1.1: on data set 1.1.0 the initialisation scale moves ReLU, Sigmoid and Tanh networks from "
+                "the rich regime (plateaus, minimum-norm interpolator) to the lazy one (convex loss, larger norm).",
+    config=Config, run=run, quick=QUICK))
