@@ -69,7 +69,7 @@ def run(cfg: Config, ctx) -> dict:
         diverged[act] = [s for s, t in zip(cfg.scales, trajs) if "diverged" in t.info]
     scales = np.array(cfg.scales)
 
-    fig, axes = new_figure(3, 1, width=4.4, height=3.6)
+    fig, axes = new_figure(4, 1, width=4.4, height=3.6)
     for ax, act in zip(axes[0], ACTIVATIONS):
         for k, (s, t) in enumerate(zip(cfg.scales, runs[act])):
             ax.plot(t.steps + 1, np.where(t.train_loss > 0, t.train_loss, np.nan), color=f"C{k % 10}",
@@ -79,11 +79,17 @@ def run(cfg: Config, ctx) -> dict:
         ax.set_ylim(bottom=1e-8)
         label(ax, "epoch + 1", "training loss (1/n)", f"{act}, m = {cfg.width}", legend=act == "relu", fontsize=6,
               ncol=2)
+    small = runs["relu"][0]
+    plats = [{**p, "start": p["start"] / cfg.lr, "end": p["end"] / cfg.lr} for p in phases["relu"][0]["plateaus"]]
+    loss_curve(axes[0, 3], small.steps, {f"ReLU, lambda = {cfg.scales[0]:g}": small.train_loss}, plateaus=plats,
+               title="detected plateaus")
+    axes[0, 3].set_ylim(bottom=1e-8)
     ctx.figure(fig, "loss_by_scale", "Loss curves against the initialisation scale (thesis Figs 3.1-3.2)",
                f"Data set {cfg.dataset}, balanced initialisation of scale lambda, GD with step {cfg.lr:g}. Small "
                "lambda: long initial plateau growing like -ln(lambda), and for ReLU an intermediate plateau at loss "
                "1/2; large lambda: the plateaus vanish and the curve looks convex (lazy regime). Diverged runs end "
-               f"early: {diverged}.")
+               f"early: {diverged}. Right: the smallest scale's ReLU curve with its automatically detected plateaus "
+               f"(-d log L/dt < 0.02 for at least one time unit) shaded.")
 
     fig, axes = new_figure(3, 1, width=4.4, height=3.6)
     ax = axes[0, 0]
