@@ -10,7 +10,7 @@ from .laziness import relative_weight_change, signal_fraction
 from .hessian import hessian_matrix, output_hessian_norm, output_hvp, stable_lr, top_eigenvalue
 from .minnorm import min_norm_relu_orthogonal
 from .perceptron import gradient_jump, min_g_bound, perceptron_direction, perceptron_quantities
-from .phases import first_below, plateaus
+from .phases import first_below, plateaus, sample_fit_steps
 from .univariate import kink_jumps, kinks, relu_interpolant
 
 __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_orthogonal",
@@ -20,4 +20,4 @@ __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_ortho
            "kinks", "kink_jumps", "relu_interpolant",
            "max_margin", "min_norm_interpolator", "p_orthogonality", "stable_rank",
            "perceptron_direction", "perceptron_quantities", "min_g_bound", "gradient_jump",
-           "p_orthogonality_guarantee", "dual_ratio_bound"]
+           "p_orthogonality_guarantee", "dual_ratio_bound", "sample_fit_steps"]

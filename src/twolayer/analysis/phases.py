@@ -37,3 +37,14 @@ def plateaus(times, loss, *, rate: float = 0.02, min_duration: float = 1.0, floo
             out.append({"start": float(t[i]), "end": float(t[j]), "level": level})
         i = j
     return out
+
+
+def sample_fit_steps(traj, X, y, rel_tol: float = 0.1) -> list:
+    """For every sample k, the first recorded step from which |h(x_k) - y_k| <= rel_tol |y_k| holds at
+    every later recorded point (None if it never settles): when each label gets fitted."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    out = np.array([traj.net_at(i)(X) for i in range(len(traj))])           # (T, n)
+    ok = np.abs(out - y) <= rel_tol * np.abs(y)
+    settled = np.flip(np.logical_and.accumulate(np.flip(ok, axis=0), axis=0), axis=0)
+    steps = np.asarray(traj.steps)
+    return [int(steps[np.argmax(settled[:, k])]) if settled[:, k].any() else None for k in range(len(y))]
