@@ -1,5 +1,6 @@
 """Seed 003 (the thesis): its experiments end to end."""
 
+import numpy as np
 import pytest
 
 
@@ -58,3 +59,20 @@ def test_activation_dynamics(tmp_path):
     fits = m["fit_times_1_1_4"]
     assert fits["positive (x = 10)"] < fits["negative (x = -0.1)"] / 3
     assert m["sigmoid_spike_peak"] > 1e4 and m["sigmoid_spike_final_loss"] < 1e-6
+
+
+def test_label_geometry_kinks_follow_the_alignment_directions(tmp_path):
+    """For quasi-orthogonal inputs of opposite signs with <x_1, x_2> = -delta, the final ReLU model bends
+    at -1/x_2,1 and -1/x_1,1, where neurons aligned with D+ = y_2 x_2 and D- = y_1 x_1 put their kinks;
+    same-sign labels have no intermediate plateau."""
+    import json
+
+    from twolayer.cli import main
+
+    out = tmp_path / "lg"
+    assert main(["run", "label-geometry", "--quick", "--quiet", "--out", str(out), "--set", "deltas=0.01,1",
+                 "--set", "epochs=30000"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    for key in ("-0.01", "-1"):
+        np.testing.assert_allclose(m["kinks_delta"][key], m["predicted_kinks_delta"][key], atol=1e-6)
+    assert m["plateaus_1_1_0"] == 2 and m["plateaus_1_1_2"] == 1

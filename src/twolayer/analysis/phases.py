@@ -48,3 +48,11 @@ def sample_fit_steps(traj, X, y, rel_tol: float = 0.1) -> list:
     settled = np.flip(np.logical_and.accumulate(np.flip(ok, axis=0), axis=0), axis=0)
     steps = np.asarray(traj.steps)
     return [int(steps[np.argmax(settled[:, k])]) if settled[:, k].any() else None for k in range(len(y))]
+
+
+def loss_fraction_indices(loss, fractions=(0.99, 0.9, 0.6, 0.3, 0.1, 0.01)) -> list[int]:
+    """Recorded indices where the loss first falls below each fraction of its initial value (those it
+    reaches), with 0 and the last index: snapshots that follow the progress of a fit."""
+    L = np.asarray(loss, dtype=float)
+    hits = [int(np.argmax(L < f * L[0])) for f in fractions if np.any(L < f * L[0])]
+    return sorted(set([0, *hits, len(L) - 1]))

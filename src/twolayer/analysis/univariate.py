@@ -96,3 +96,12 @@ def relu_interpolant(x, y, *, width: int | None = None, scaling: str = "mean-fie
         a[2:n], b[2:n], c[2:n] = np.diff(s), 1.0, -x[1:-1]
     a /= scale_factor(scaling, m)
     return Net(a, b[:, None], c, "relu", scaling)
+
+
+def bias_input_as_bias(net: Net) -> Net:
+    """The same function of x for a network on inputs (x, 1) (the thesis's bias coordinate, d = 2, no
+    c): a scalar-input network with b_j = w_j1 and bias c_j = w_j2, so :func:`kinks` applies."""
+    if net.d != 2 or net.c is not None:
+        raise InvalidParameter("net", f"d={net.d}, bias={net.c is not None}",
+                               "expected a network on (x, 1) inputs: d = 2 and no bias c")
+    return Net(net.a, net.W[:, :1], net.W[:, 1], net.activation, net.scaling, net.slope)

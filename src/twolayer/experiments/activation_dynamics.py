@@ -24,7 +24,6 @@ from ..trajectory import log_steps
 from . import Experiment, register
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
-LOSS_FRACTIONS = (0.99, 0.9, 0.6, 0.3, 0.1, 0.01)   # snapshots where the loss first falls below these x L(0)
 
 
 @dataclass
@@ -99,9 +98,7 @@ def run(cfg: Config, ctx) -> dict:
         t = run_one(Xc, yc, act, cfg.width_large, cfg, ctx, steps=cfg.epochs_large,
                     record_at=log_steps(cfg.epochs_large, 1000))
         signs = np.sign(t.a[0])
-        L0 = t.train_loss[0]
-        crossings = [np.argmax(t.train_loss < f * L0) for f in LOSS_FRACTIONS if (t.train_loss < f * L0).any()]
-        picks = np.unique([0, *crossings, len(t) - 1])
+        picks = analysis.loss_fraction_indices(t.train_loss)
         xlim = (-3.0, 12.0)
         for k, i in enumerate(picks):
             col = f"C{k % 10}"

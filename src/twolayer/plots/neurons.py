@@ -85,6 +85,8 @@ def weight_plane(ax, W, *, X=None, y=None, a=None, colour=None, label=None, dire
     if directions and X is not None:
         r = 1.1 * max(np.abs(W).max(), 1e-300)
         for D, name in zip(alignment_directions(X, y), ("D+", "D-")):
+            if not np.linalg.norm(D) > 0:      # no label of that sign
+                continue
             u = D / np.linalg.norm(D)
             ax.plot([-r * u[0], r * u[0]], [-r * u[1], r * u[1]], "r--", lw=1)
             ax.annotate(name, (r * u[0], r * u[1]), color="r", fontsize=8)

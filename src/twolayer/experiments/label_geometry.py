@@ -1,0 +1,135 @@
+"""Seed 003, sections 3.1.2 and 3.2 (Figures 3.14-3.16, 3.25-3.26): the role of the labels and of the
+angle between the two inputs for a ReLU network from a small balanced initialisation.
+
+Data sets 1.1.1 (labels switched) and 1.1.2 (labels of the same sign), and the quasi-orthogonal family
+1.2: x_1 = -0.5 +- delta/2, x_2 = 2 (inputs (x, 1)), labels -1, 1, so |<x_1, x_2>| = delta. For two
+inputs of opposite signs the neurons align with D+ and D-, whose kinks sit at -1/x_{2,1} and
+-1/x_{1,1}: on the data exactly when the inputs are orthogonal (x_{1,1} = -1/x_{2,1}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import analysis, data
+from ..init import init_net
+from ..optim import GD
+from ..plots import label, loss_curve, new_figure, orientation_plane, weight_plane
+from ..plots.style import series_colour
+from ..train import train
+from . import Experiment, register
+
+
+@dataclass
+class Config:
+    width: int = 60
+    scale_labels: float = 1e-6          # Figures 3.14-3.15
+    scale_delta: float = 1e-10          # Figures 3.25-3.26
+    deltas: tuple[float, ...] = (1e-8, 1e-6, 1e-4, 1e-2, 1.0, 10.0, 100.0)
+    lr: float = 1e-3
+    epochs: int = 300_000
+    record_every: int = 300
+    seed: int = 0
+
+
+QUICK = {"deltas": (1e-8, 1e-2, 1.0, 10.0), "epochs": 100_000, "record_every": 200}
+
+
+def train_relu(X, y, scale: float, cfg: Config, ctx):
+    net = init_net(2, cfg.width, "relu", "none", init="balanced", scale=scale, seed=cfg.seed)
+    return train(net, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr), steps=cfg.epochs,
+                 record_every=cfg.record_every, engine=ctx.engine, quiet=ctx.quiet)
+
+
+def final_kinks(traj, interval=(-5.0, 110.0)) -> list[float]:
+    """The bends of the final model (merged within 0.1% of the interval, at least 1% of the largest)."""
+    return analysis.kinks(analysis.bias_input_as_bias(traj.final), interval, merge=1e-3).tolist()
+
+
+def run(cfg: Config, ctx) -> dict:
+    label_runs = {name: (data.thesis(name), train_relu(*data.thesis(name), cfg.scale_labels, cfg, ctx))
+                  for name in ("1.1.0", "1.1.1", "1.1.2")}
+    plats = {name: analysis.plateaus(t.times, t.train_loss) for name, (_, t) in label_runs.items()}
+
+    fig, axes = new_figure(4, 1, width=4.2, height=3.5)
+    for ax, (name, (_, t)) in zip(axes[0], label_runs.items()):
+        shaded = [{**p, "start": p["start"] / cfg.lr, "end": p["end"] / cfg.lr} for p in plats[name]]
+        loss_curve(ax, t.steps, {f"data set {name}": t.train_loss}, plateaus=shaded,
+                   title=f"{name}: {len(plats[name])} plateau(s)")
+        ax.set_ylim(bottom=1e-8)
+    (X2, y2), t2 = label_runs["1.1.2"]
+    orientation_plane(axes[0, 3], t2.final, X2[:, 0], y2, xlim=(-3.0, 4.0), signs=np.sign(t2.a[0]),
+                      title="1.1.2 at the end")
+    ctx.figure(fig, "labels", "The role of the labels (thesis Figs 3.14-3.16)",
+               f"ReLU, m = {cfg.width}, lambda = {cfg.scale_labels:g}, GD step {cfg.lr:g}; plateaus detected "
+               "automatically (shaded). Switching the labels (1.1.1) changes nothing; with two positive labels "
+               "(1.1.2) the intermediate plateau disappears; the final model is flat between the points (no output "
+               f"bias) with visible bends at {np.round(final_kinks(t2), 3).tolist()} in [-5, 110].")
+
+    W_snaps = analysis.loss_fraction_indices(t2.train_loss, (0.9, 0.5, 0.1))[1:]
+    fig, axes = new_figure(len(W_snaps), 1, width=3.6, height=3.4)
+    for k, i in enumerate(W_snaps):
+        weight_plane(axes[0, k], t2.W[i], X=X2, y=y2, a=t2.a[i], title=f"1.1.2, epoch {int(t2.steps[i])}")
+    axes[0, 0].legend(fontsize=7)
+    ctx.figure(fig, "weights_1_1_2", "Neurons of the same-sign labels in the (w_j1, w_j2) plane (thesis Fig 3.15)",
+               "Magenta: S+,1 (a_j > 0 and active on every positive point); aqua: S-,1; blue: the others; red dashed: "
+               "D+ and D-, snapshots where the loss falls below 90, 50 and 10% of its start, and the end. The growing "
+               "neurons first align with D+, then turn as they grow towards (0, 1), whose neuron relu(w_j2) is a "
+               "constant; a second small group stays near D+ (the thesis: the branches change direction as they grow).")
+
+    results = {}
+    for sign in (-1, 1):
+        for delta in cfg.deltas:
+            X, y = data.thesis("1.2", delta=delta, sign=sign)
+            t = train_relu(X, y, cfg.scale_delta, cfg, ctx)
+            results[(sign, delta)] = (X, t, analysis.plateaus(t.times, t.train_loss))
+    fig, axes = new_figure(4, 1, width=4.2, height=3.6)
+    ax = axes[0, 0]
+    for k, sign in enumerate((-1, 1)):
+        counts = [len(results[(sign, d)][2]) for d in cfg.deltas]
+        ax.plot(cfg.deltas, counts, "os"[k] + "-", color=series_colour(k), label=f"x_1 = -0.5 {'-+'[k == 1]} delta/2")
+    ax.set_xscale("log")
+    label(ax, "delta = |<x_1, x_2>|", "plateaus", "plateau count", legend=True, fontsize=7)
+    ax = axes[0, 1]
+    for k, sign in enumerate((-1, 1)):
+        for j, d in enumerate(cfg.deltas):
+            ks = final_kinks(results[(sign, d)][1])
+            ax.plot([d] * len(ks), ks, "os"[k], color=series_colour(k), mfc="none" if k else None,
+                    label=f"measured, sign {'-+'[k == 1]}" if j == 0 else None)
+        x11 = np.array([-0.5 + sign * d / 2 for d in cfg.deltas])
+        opposite = x11 < 0
+        ax.plot(np.array(cfg.deltas)[opposite], -1 / x11[opposite], ":", color=series_colour(k),
+                label=f"-1/x_1,1 (sign {'-+'[k == 1]})")
+    ax.axhline(-0.5, color="r", ls=":", label="-1/x_2,1 = -0.5")
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=1)
+    label(ax, "delta", "kink positions of the final model", "alignment against the data", legend=True, fontsize=6)
+    for ax, key in zip(axes[0, 2:], ((-1, 1.0), (1, 10.0))):
+        if key in results:
+            X, t, _ = results[key]
+            orientation_plane(ax, t.final, X[:, 0], np.array([-1.0, 1.0]), xlim=(-3.0, 6.5), signs=np.sign(t.a[0]),
+                              title=f"delta = {key[1]:g}, sign {'-+'[key[0] == 1]}", legend=False)
+    ctx.figure(fig, "quasi_orthogonal", "Quasi-orthogonal inputs (thesis section 3.2, Figs 3.25-3.26)",
+               f"ReLU, m = {cfg.width}, lambda = {cfg.scale_delta:g}. Left: plateaus per delta for both signs of the "
+               "deviation. Middle: the bends of the final model against the prediction -1/x_k,1 (kinks of neurons "
+               "aligned with D+ = y_2 x_2 and D- = y_1 x_1): on the data points only when delta -> 0. Right: final "
+               "neurons and model for delta = 1 (inputs of opposite signs) and delta = 10 with the + sign (both "
+               "inputs positive: non-orthogonal behaviour).")
+    kinks_delta = {f"{'-+'[s == 1]}{d:g}": final_kinks(results[(s, d)][1]) for (s, d) in results}
+    predicted = {f"{'-+'[s == 1]}{d:g}": sorted([-0.5, -1 / (-0.5 + s * d / 2)]) if -0.5 + s * d / 2 < 0 else None
+                 for (s, d) in results}
+    return {"plateaus_1_1_0": len(plats["1.1.0"]), "plateaus_1_1_1": len(plats["1.1.1"]),
+            "plateaus_1_1_2": len(plats["1.1.2"]), "kinks_1_1_2": final_kinks(t2),
+            "final_loss_labels": {n: float(t.train_loss[-1]) for n, (_, t) in label_runs.items()},
+            "kinks_delta": kinks_delta, "predicted_kinks_delta": predicted,
+            "plateau_count_delta": {f"{'-+'[s == 1]}{d:g}": len(p) for (s, d), (_, _, p) in results.items()},
+            "final_loss_delta": {f"{'-+'[s == 1]}{d:g}": float(t.train_loss[-1]) for (s, d), (_, t, _) in results.items()}}
+
+
+register(Experiment(
+    name="label-geometry", seed_file="003_5bec2764affd87f0.txt",
+    description="Thesis 3.1.2 and 3.2: switched and same-sign labels, and quasi-orthogonal inputs: plateau counts "
+                "and where the final ReLU model bends against the data.",
+    config=Config, run=run, quick=QUICK))
