@@ -76,3 +76,45 @@ def test_label_geometry_kinks_follow_the_alignment_directions(tmp_path):
     for key in ("-0.01", "-1"):
         np.testing.assert_allclose(m["kinks_delta"][key], m["predicted_kinks_delta"][key], atol=1e-6)
     assert m["plateaus_1_1_0"] == 2 and m["plateaus_1_1_2"] == 1
+
+
+def test_min_norm_relu_2d_matches_the_closed_form_and_is_certified():
+    """On orthogonal inputs the LP (with its dual certificate) equals the closed form; on the thesis's
+    non-orthogonal sets it does not depend on the starting grid, its network interpolates with the
+    returned norm (balanced neurons), and every interpolating network has at least that norm."""
+    import twolayer as tl
+    from twolayer.analysis import min_norm_relu_2d, min_norm_relu_orthogonal
+
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        t, r1, r2 = rng.uniform(0, 2 * np.pi), rng.uniform(0.5, 3), rng.uniform(0.5, 3)
+        X = np.array([[r1 * np.cos(t), r1 * np.sin(t)], [-r2 * np.sin(t), r2 * np.cos(t)]])
+        y = rng.choice([-1.0, 1.0], 2) * rng.uniform(0.5, 2, 2)
+        assert min_norm_relu_2d(X, y)[0] == pytest.approx(min_norm_relu_orthogonal(X, y)[0], rel=1e-9)
+    for name in ("1.3.1", "1.3.2", "1.3.3"):
+        X, y = tl.data.thesis(name)
+        coarse, net = min_norm_relu_2d(X, y, directions=8)
+        fine = min_norm_relu_2d(X, y, directions=4096)[0]
+        assert coarse == pytest.approx(fine, rel=1e-9)
+        np.testing.assert_allclose(net(X), y, atol=1e-8)
+        assert net.norm == pytest.approx(coarse, rel=1e-12)
+    X, y = tl.data.thesis("1.3.3")
+    run = tl.train(tl.init_net(2, 60, "relu", "none", init="balanced", scale=1e-2), X, y, reduction="mean",
+                   optimizer=tl.GD(1e-3), steps=300_000, quiet=True)
+    assert run.train_loss[-1] < 1e-20
+    assert run.final.norm >= min_norm_relu_2d(X, y)[0] * (1 - 1e-9)
+
+
+def test_non_orthogonal_1d_no_fitted_run_beats_the_minimum_norm(tmp_path):
+    import json
+
+    from twolayer.cli import main
+
+    out = tmp_path / "no"
+    assert main(["run", "non-orthogonal-1d", "--quick", "--quiet", "--out", str(out), "--set", "epochs=60000",
+                 "--set", "datasets=1.3.3"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    norms, fitted = m["theta_norm"]["1.3.3"], m["fitted"]["1.3.3"]
+    assert any(fitted)
+    assert all(nrm >= m["min_norm"]["1.3.3"] * (1 - 1e-6) for nrm, f in zip(norms, fitted) if f)
+    assert m["plateau_count"]["1.3.3"][0] >= 3          # saddle to saddle at the smallest scale
