@@ -118,3 +118,20 @@ def test_non_orthogonal_1d_no_fitted_run_beats_the_minimum_norm(tmp_path):
     assert any(fitted)
     assert all(nrm >= m["min_norm"]["1.3.3"] * (1 - 1e-6) for nrm, f in zip(norms, fitted) if f)
     assert m["plateau_count"]["1.3.3"][0] >= 3          # saddle to saddle at the smallest scale
+
+
+def test_multidim_orthogonal_relu_is_nearly_two_dimensional(tmp_path):
+    """Orthogonal inputs: the fitted ReLU network's norm is at least the closed-form minimum norm (a
+    theorem) and close to it, and the first two principal components of its neurons explain almost all
+    of their variance (the two directions of [5], up to a small third group)."""
+    import json
+
+    from twolayer.cli import main
+
+    out = tmp_path / "md"
+    assert main(["run", "multidim", "--quick", "--quiet", "--out", str(out), "--set", "activations=relu",
+                 "--set", "epochs_orth=1000000", "--set", "epochs_nonorth=50000"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["final_loss_orth_relu"] < 1e-10
+    assert m["min_norm_orth_relu"] <= m["theta_norm_orth_relu"] < 1.01 * m["min_norm_orth_relu"]
+    assert m["evr2_orth_relu"] > 0.99

@@ -34,3 +34,16 @@ def pl_ratio(grad_norm, loss):
     seed 003): bounded below by mu > 0 exactly where a PL inequality with constant mu holds."""
     grad_norm, loss = np.asarray(grad_norm, dtype=np.float64), np.asarray(loss, dtype=np.float64)
     return np.divide(grad_norm ** 2, 2 * loss, out=np.full(loss.shape, np.inf), where=loss > 0)
+
+
+def neuron_pca(W):
+    """PCA of the neurons (rows of W, shape (m, d)), centred as usual: returns (mean (d,), components
+    (d, d) as rows, explained variance ratios (d,) summing to 1). Project snapshots with
+    ``(W_t - mean) @ components[:2].T`` (thesis section 3.4)."""
+    W = np.asarray(W, dtype=np.float64)
+    mean = W.mean(axis=0)
+    _, s, Vt = np.linalg.svd(W - mean, full_matrices=True)
+    var = np.zeros(W.shape[1])
+    var[:len(s)] = s ** 2
+    total = var.sum()
+    return mean, Vt, (var / total if total > 0 else var)
