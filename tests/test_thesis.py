@@ -135,3 +135,27 @@ def test_multidim_orthogonal_relu_is_nearly_two_dimensional(tmp_path):
     assert m["final_loss_orth_relu"] < 1e-10
     assert m["min_norm_orth_relu"] <= m["theta_norm_orth_relu"] < 1.01 * m["min_norm_orth_relu"]
     assert m["evr2_orth_relu"] > 0.99
+
+
+def test_thesis_summary_verdicts_follow_the_measured_numbers(tmp_path):
+    """The summary's verdict for a row flips to 'differs' when the measured number breaks its criterion."""
+    import json
+
+    from twolayer.cli import main
+    from twolayer.experiments.thesis import findings
+
+    out = tmp_path / "parts"
+    metrics = {}
+    for name, extra in (("saddle-to-saddle", []), ("init-scale-transition", ["--set", "scales=1e-10,1e-4,1",
+                                                                              "--set", "window_scales=1e-10"]),
+                        ("activation-dynamics", ["--set", "epochs=30000", "--set", "epochs_large=3000"]),
+                        ("label-geometry", ["--set", "deltas=0.01", "--set", "epochs=30000"]),
+                        ("non-orthogonal-1d", ["--set", "datasets=1.3.3", "--set", "epochs=60000"]),
+                        ("multidim", ["--set", "epochs_nonorth=20000"]),
+                        ("gradient-checks", ["--set", "draws=5", "--set", "hessian_draws=1", "--set", "path_epochs=500"])):
+        assert main(["run", name, "--quick", "--quiet", "--out", str(out / name), *extra]) == 0
+        metrics[name] = json.loads((out / name / "metrics.json").read_text())
+    rows = {r["id"]: r["ok"] for r in findings(metrics)}
+    assert rows["R1"] and rows["R2"] and rows["R7"] and rows["R8"] and rows["D"]
+    metrics["saddle-to-saddle"]["theta_norm_rel_gap"] = 0.5
+    assert not {r["id"]: r["ok"] for r in findings(metrics)}["R2"]

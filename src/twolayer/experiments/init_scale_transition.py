@@ -156,7 +156,10 @@ def run(cfg: Config, ctx) -> dict:
             "intermediate_plateau_relu": [p["intermediate"] for p in phases["relu"]],
             "fit_time_slope_relu": slopes["relu"], "fit_time_slope_sigmoid": slopes["sigmoid"],
             "fit_time_slope_tanh": slopes["tanh"],
-            "transition_scale": leaving[0] if leaving else None, "diverged": diverged}
+            "transition_scale": leaving[0] if leaving else None, "diverged": diverged,
+            "kinks_relu": [None if "diverged" in t.info else
+                           len(analysis.kinks(analysis.bias_input_as_bias(t.final), (-1.5, 3.0)))
+                           for t in runs["relu"]]}
 
 
 register(Experiment(

@@ -38,7 +38,7 @@ class Config:
     seed: int = 0
 
 
-QUICK = {"epochs_orth": 300_000, "epochs_nonorth": 100_000, "records": 200}
+QUICK = {"activations": ("relu",), "epochs_orth": 1_000_000, "epochs_nonorth": 100_000, "records": 200}
 
 
 def pca_panels(axes, traj, title: str):
