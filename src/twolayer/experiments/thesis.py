@@ -36,7 +36,6 @@ def findings(m: dict) -> list[dict]:
     s2s, ist, act, lab = m["saddle-to-saddle"], m["init-scale-transition"], m["activation-dynamics"], m["label-geometry"]
     non, md, gc = m["non-orthogonal-1d"], m["multidim"], m["gradient-checks"]
     small, large = min(ist["scales"]), 1.0
-    fits = [f for f in ist["time_to_fit_relu"] if f is not None]
     rich_fit = [f for s, f in zip(ist["scales"], ist["time_to_fit_relu"]) if s <= 1e-2 and f is not None]
     minus = [k for k in lab["kinks_delta"] if k.startswith("-") and lab["predicted_kinks_delta"][k]]
     kink_err = max(float(np.max(np.abs(np.array(lab["kinks_delta"][k]) - lab["predicted_kinks_delta"][k])))
