@@ -104,6 +104,11 @@ def findings(m: dict) -> list[dict]:
     return [{"id": i, "finding": f, "criterion": c, "measured": meas, "ok": bool(ok)} for i, f, c, meas, ok in rows]
 
 
+def cell(text) -> str:
+    """Text for a markdown table cell (pipes escaped)."""
+    return str(text).replace("|", "\\|")
+
+
 def run(cfg: Config, ctx) -> dict:
     from ..results import run_experiment
 
@@ -113,7 +118,7 @@ def run(cfg: Config, ctx) -> dict:
                                           quiet=ctx.quiet)
     rows = findings(metrics)
     table = ["| | finding | criterion | measured | verdict |", "|---|---|---|---|---|"]
-    table += [f"| {r['id']} | {r['finding']} | {r['criterion']} | {r['measured']} | "
+    table += [f"| {r['id']} | {cell(r['finding'])} | {cell(r['criterion'])} | {cell(r['measured'])} | "
               f"{'reproduced' if r['ok'] else '**differs**'} |" for r in rows]
     ctx.note("\n".join(table))
     ctx.note("Each experiment's own report, figures and metrics are in runs/NAME/ of this folder. Where a row "
