@@ -46,7 +46,8 @@ def test_gradient_checks_reproduce_the_printed_hessian(tmp_path):
 def test_activation_dynamics(tmp_path):
     """ReLU stays balanced (gradient flow conserves a_j^2 - ||w_j||^2; GD drifts by O(step)); on 1.1.4 the
     positive label (x = 10) is fitted long before the negative one (x = -0.1); the Sigmoid run with
-    m = 600 and step 1e-2 spikes by four orders of magnitude, as the thesis's Fig C.11, then converges."""
+    m = 600 and step 1e-2 spikes by four orders of magnitude, as the thesis's Fig C.11, then converges; the
+    PL ratio never drops below its NTK bound."""
     import json
 
     from twolayer.cli import main
@@ -59,6 +60,8 @@ def test_activation_dynamics(tmp_path):
     fits = m["fit_times_1_1_4"]
     assert fits["positive (x = 10)"] < fits["negative (x = -0.1)"] / 3
     assert m["sigmoid_spike_peak"] > 1e4 and m["sigmoid_spike_final_loss"] < 1e-6
+    # ||grad L||^2 / (2L) >= (2/n) lambda_min(J J^T) for L = (1/n) ||h - y||^2, up to rounding
+    assert min(m["pl_bound_min_slack"].values()) > -1e-12
 
 
 def test_label_geometry_kinks_follow_the_alignment_directions(tmp_path):
