@@ -17,7 +17,7 @@ from ..data import with_bias
 from ..init import init_net
 from ..ntk import empirical_ntk
 from ..optim import GD
-from ..plots import label, new_figure, weight_plane
+from ..plots import label, new_figure, orientation_plane, weight_plane
 from ..plots.neurons import osn_points
 from ..plots.style import series_colour
 from ..train import train
@@ -92,6 +92,21 @@ def run(cfg: Config, ctx) -> dict:
                "for the 1-homogeneous ReLU, so a balanced start stays balanced up to O(step) (largest error "
                + ", ".join(f"{a} {v[0]:.2g} = {v[1]:.2g} x max ||w_j||" for a, v in balance.items())
                + "); Sigmoid and Tanh are not homogeneous, and their a_j and ||w_j|| drift apart.")
+
+    fig, axes = new_figure(4, 3, width=3.4, height=3.0)
+    for row, (act, t) in enumerate(runs0.items()):
+        signs = np.sign(t.a[0])
+        picks = analysis.loss_fraction_indices(t.train_loss, (0.9, 0.5, 0.01))
+        for col, i in enumerate([picks[1], picks[len(picks) // 2], picks[-1]]):
+            orientation_plane(axes[row, col], t.net_at(i), X0[:, 0], y0, xlim=(-1.5, 3.0), signs=signs,
+                              title=f"{act}, epoch {int(t.steps[i])}", legend=False)
+        weight_plane(axes[row, 3], t.W[-1], X=X0, y=y0, a=t.a[-1], title=f"{act}: final (w_j1, w_j2)")
+    axes[0, 3].legend(fontsize=6)
+    ctx.figure(fig, "neurons_1_1_0", "Neurons of the three activations on 1.1.0 (thesis Figs 3.7-3.9, C.1-C.2)",
+               f"m = {cfg.width}, lambda = {cfg.scale:g}: orientation / signed-norm windows where the loss first falls "
+               "below 90, 50 and 1% of its start (model in green, data in red), and the final neurons in the (w_j1, "
+               "w_j2) plane (magenta S+,1, aqua S-,1, red dashed D+ and D-). ReLU neurons sit on D+ and D-; Sigmoid "
+               "and Tanh neurons spread along a curve.")
 
     fig, axes = new_figure(3, 2, width=4.0, height=3.0)
     pl_slack = {}
