@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import twolayer as tl
+from twolayer.engines import compiled
 
 ACTS = ["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
 LOSSES = ["square", "logistic", "exponential", "cross_entropy"]
@@ -47,13 +48,25 @@ def assert_same_run(a, b, rtol=1e-10):
     np.testing.assert_allclose(a.final.theta, b.final.theta, rtol=rtol, atol=rtol * scale)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=160, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(act=st.sampled_from(ACTS), scaling=st.sampled_from(["mean-field", "ntk", "none"]), bias=st.booleans(),
        loss=st.sampled_from(LOSSES), trainable=st.sampled_from(TRAINABLES), seed=st.integers(0, 10_000),
        n=st.integers(1, 9), d=st.integers(1, 4), m=st.integers(1, 9), K=st.integers(1, 3),
        wd=st.sampled_from([0.0, 0.05]), reduction=st.sampled_from(["mean", "half_mean", "sum"]),
-       opt=st.sampled_from(["gd", "momentum", "sgd", "sgd-momentum", "adam", "adam-sgd"]))
-def test_compiled_equals_reference(act, scaling, bias, loss, trainable, seed, n, d, m, K, wd, reduction, opt):
+       opt=st.sampled_from(["gd", "momentum", "sgd", "sgd-momentum", "adam", "adam-sgd"]), blocked=st.booleans())
+def test_compiled_equals_reference(act, scaling, bias, loss, trainable, seed, n, d, m, K, wd, reduction, opt, blocked):
+    """Every feature combination, on the per-sample path and (``blocked``, forced for these small
+    shapes) on the matrix-product path of wide problems."""
+    saved = compiled.BLOCKED_WORK, compiled.BLOCKED_MIN_D
+    if blocked:
+        compiled.BLOCKED_WORK, compiled.BLOCKED_MIN_D = 0, 1
+    try:
+        _compare_engines(act, scaling, bias, loss, trainable, seed, n, d, m, K, wd, reduction, opt)
+    finally:
+        compiled.BLOCKED_WORK, compiled.BLOCKED_MIN_D = saved
+
+
+def _compare_engines(act, scaling, bias, loss, trainable, seed, n, d, m, K, wd, reduction, opt):
     assume(bias or "c" not in trainable)
     assume(reduction != "half_mean" or loss == "square")
     net, X, y, Xt, yt = random_problem(act, scaling, bias, loss, seed, n, d, m, K)
@@ -74,6 +87,16 @@ def test_compiled_equals_reference(act, scaling, bias, loss, trainable, seed, n,
     com = tl.train(net, X, y, engine="numba", **kw)
     assert ref.info["engine"] == "numpy" and com.info["engine"] == "numba"
     assert_same_run(ref, com)
+
+
+def test_wide_problems_take_the_matrix_product_path():
+    assert compiled.use_blocked(500, 1000, 10) and not compiled.use_blocked(10, 1000, 2)
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((300, 16)), rng.standard_normal(300)
+    net = tl.init_net(16, 256, "relu", "ntk", bias=True, seed=3)
+    assert compiled.use_blocked(300, 256, 16)
+    kw = dict(optimizer=tl.GD(0.2), steps=50, record_every=10)
+    assert_same_run(tl.train(net, X, y, engine="numpy", **kw), tl.train(net, X, y, engine="numba", **kw))
 
 
 def test_long_run_agreement_on_the_thesis_problem():

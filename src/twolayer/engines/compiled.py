@@ -25,10 +25,23 @@ def problem(obj):
     return shared, float(obj.weight_decay)
 
 
-def with_scratch(shared, wd):
-    m, Kout = shared[4], shared[3]
+BLOCKED_WORK = 1e6  # (samples per step) m d from which steps go through matrix products
+BLOCKED_MIN_D = 4    # ... when the inputs are wide enough for a product to beat the neuron loops
+
+
+def use_blocked(rows_per_step: int, m: int, d: int) -> bool:
+    """Whether steps take the matrix-product path :func:`kernels.loss_grad_blocked`."""
+    return d >= BLOCKED_MIN_D and rows_per_step * m * d >= BLOCKED_WORK
+
+
+def with_scratch(shared, wd, rows_per_step: int = 0):
+    """The kernels' problem tuple: ``shared``, the weight decay, and scratch arrays (those of the
+    matrix-product path empty unless :func:`use_blocked`)."""
+    m, Kout, d = shared[4], shared[3], shared[5]
+    gb = K.GB if use_blocked(rows_per_step, m, d) else 0
     return shared + (wd, np.zeros(m), np.zeros((K.SB, m)), np.zeros((K.SB, m)), np.zeros((K.SB, m)),
-                     np.zeros(Kout), np.zeros((K.SB, Kout)))
+                     np.zeros(Kout), np.zeros((K.SB, Kout)), np.zeros((gb, d)), np.zeros((gb, m)),
+                     np.zeros((gb, m)), np.zeros((d if gb else 0, m)))
 
 
 def test_tuple(obj, test):
@@ -68,11 +81,11 @@ def optimizer_codes(opt):
 def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress):
     """GD / SGD / Adam on the compiled kernels; same contract as :func:`.reference.run_discrete`."""
     shared, wd = problem(obj)
-    P = with_scratch(shared, wd)
+    batch = 0 if opt.batch_size is None else int(opt.batch_size)
+    P = with_scratch(shared, wd, batch or obj.n)
     T = test_tuple(obj, recorder.test)
     th = K.to_internal(obj.layout, theta)
     code, mom, b1, b2, eps = optimizer_codes(opt)
-    batch = 0 if opt.batch_size is None else int(opt.batch_size)
     order = np.zeros((1, 1), np.int64) if order is None else np.ascontiguousarray(order, dtype=np.int64)
     record_at = np.ascontiguousarray(record_steps, dtype=np.int64)
     bufs = record_buffers(len(record_at), th.size, recorder.snapshots)
@@ -105,7 +118,7 @@ def _reference_theta(obj, th):
 def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
     """Gradient flow by compiled Dormand-Prince 5(4); same contract as :func:`.reference.run_flow`."""
     shared, wd = problem(obj)
-    P = with_scratch(shared, wd)
+    P = with_scratch(shared, wd, obj.n)
     T = test_tuple(obj, recorder.test)
     th = K.to_internal(obj.layout, theta)
     record_at = np.ascontiguousarray(record_times, dtype=np.float64)
