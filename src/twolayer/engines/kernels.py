@@ -128,6 +128,50 @@ def _preactivation(z, WT, c, X, i, m, d, has_c):
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
+def _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT):
+    """For d <= 2 and one output, one pass over the neurons: z_j = c_j + W_j . x_i, H[s, j] = sigma(z_j),
+    DH[s, j] = sigma'(z_j); returns sum_j a_j sigma(z_j). (For d = 1 the second term reads row 0
+    times x1 = 0.)"""
+    x0 = X[i, 0]
+    x1 = X[i, 1] if d > 1 else 0.0
+    r1 = 1 if d > 1 else 0
+    acc = 0.0
+    if act == 0:
+        for j in range(m):
+            v = (c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j]
+            h = v if v > 0.0 else 0.0
+            H[s, j] = h
+            DH[s, j] = 1.0 if v > 0.0 else 0.0
+            acc += aT[0, j] * h
+    elif act == 1:
+        for j in range(m):
+            v = (c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j]
+            h = v if v > 0.0 else slope * v
+            H[s, j] = h
+            DH[s, j] = 1.0 if v > 0.0 else slope
+            acc += aT[0, j] * h
+    elif act == 2:
+        for j in range(m):
+            h = _expit((c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j])
+            H[s, j] = h
+            DH[s, j] = h * (1.0 - h)
+            acc += aT[0, j] * h
+    elif act == 3:
+        for j in range(m):
+            h = math.tanh((c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j])
+            H[s, j] = h
+            DH[s, j] = 1.0 - h * h
+            acc += aT[0, j] * h
+    else:
+        for j in range(m):
+            h = (c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j]
+            H[s, j] = h
+            DH[s, j] = 1.0
+            acc += aT[0, j] * h
+    return acc
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
 def _accumulate(dst, row, src, w0, w1, w2, w3, sb, m):
     """dst[row, j] += sum_{s < sb} w_s src[s, j]: one load and store of dst for up to 4 samples."""
     if sb == 4:
@@ -208,13 +252,16 @@ def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, sca
         sb = min(SB, nrows - i0)
         for s in range(sb):
             i = rows[r0 + i0 + s]
-            _preactivation(z, WT, c, X, i, m, d, has_c)
-            _activate(z, H, DH, s, m, act, slope)
-            for kk in range(K):  # f = s a^T h
-                acc = 0.0
-                for j in range(m):
-                    acc += aT[kk, j] * H[s, j]
-                out[kk] = scale * acc
+            if K == 1 and d <= 2:
+                out[0] = scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT)
+            else:
+                _preactivation(z, WT, c, X, i, m, d, has_c)
+                _activate(z, H, DH, s, m, act, slope)
+                for kk in range(K):  # f = s a^T h
+                    acc = 0.0
+                    for j in range(m):
+                        acc += aT[kk, j] * H[s, j]
+                    out[kk] = scale * acc
             ell = _loss_row(out, yr, yc, i, K, loss, G, s)
             total += ell
             if not want_grad:
