@@ -99,6 +99,20 @@ def test_wide_problems_take_the_matrix_product_path():
     assert_same_run(tl.train(net, X, y, engine="numpy", **kw), tl.train(net, X, y, engine="numba", **kw))
 
 
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("loss", ["square", "logistic"])
+def test_narrow_inputs_beyond_the_inlined_path(act, loss):
+    """d <= 2 with (samples per step) x m above NARROW_WORK: the fused forward pass inside loss_grad
+    (small shapes take the inlined objective and are covered by the property test)."""
+    from twolayer.engines.kernels import NARROW_WORK
+
+    for d, bias, trainable, opt in ((1, True, ("a", "W", "c"), tl.GD(0.05)), (2, False, ("W",), tl.SGD(0.05, 16))):
+        net, X, y, Xt, yt = random_problem(act, "ntk", bias, loss, 11, 40, d, 30, 1)
+        assert 40 * 30 > NARROW_WORK
+        kw = dict(loss=loss, trainable=trainable, optimizer=opt, steps=40, record_every=8, X_test=Xt, y_test=yt)
+        assert_same_run(tl.train(net, X, y, engine="numpy", **kw), tl.train(net, X, y, engine="numba", **kw))
+
+
 def test_long_run_agreement_on_the_thesis_problem():
     X, y = tl.data.thesis("1.1.0")
     net = tl.init_net(2, 60, scaling="none", init="balanced", scale=1e-6 / np.sqrt(60), seed=0)

@@ -61,6 +61,7 @@ def _expit(v):
 
 SB = 4  # samples per block in the backward pass
 GB = 64  # samples per block of the matrix-product path (:func:`loss_grad_blocked`)
+NARROW_WORK = 300  # (samples per step) x m up to which narrow steps are inlined (measured crossover ~400)
 
 
 @njit(cache=True, inline="always")
@@ -397,7 +398,7 @@ def _norm(g):
     return math.sqrt(s)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _objective(theta, g, V, GV, P, rows, r0, nrows):
     """Training loss on rows and the gradient g of the full objective (weight decay added);
     V and GV are the views of theta and g."""
@@ -416,6 +417,45 @@ def _objective(theta, g, V, GV, P, rows, r0, nrows):
             if mask[p]:
                 g[p] += wd * theta[p]
     return val
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows):
+    """:func:`_objective` for one output and d <= 2, written to be inlined into the step loop: one
+    fused forward pass and one gradient pass per sample, no call (the call of the general
+    :func:`loss_grad`, with its ~25 array arguments, costs more than a whole step of a tiny network)."""
+    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
+     z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
+    aT, WT, c = V
+    gaT, gWT, gc = GV
+    for p in range(g.shape[0]):
+        g[p] = 0.0
+    r = 1.0 / nrows if red == 0 else (0.5 / nrows if red == 1 else 1.0)
+    total = 0.0
+    for q in range(nrows):
+        i = rows[r0 + q]
+        out[0] = scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, 0, aT)
+        total += _loss_row(out, yr, yc, i, 1, loss, G, 0)
+        g0 = G[0, 0] * r * scale
+        x0 = X[i, 0]
+        x1 = X[i, 1] if d > 1 else 0.0
+        if tr_a:
+            for j in range(m):
+                gaT[0, j] += g0 * H[0, j]
+        if tr_W or tr_c:
+            for j in range(m):
+                bj = g0 * aT[0, j] * DH[0, j]
+                if tr_W:
+                    gWT[0, j] += x0 * bj
+                    if d > 1:
+                        gWT[1, j] += x1 * bj
+                if tr_c:
+                    gc[0, j] += bj
+    if wd != 0.0:
+        for p in range(theta.shape[0]):
+            if mask[p]:
+                g[p] += wd * theta[p]
+    return r * total
 
 
 @njit(cache=True)
@@ -451,6 +491,9 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     oflat = order.reshape(-1)  # flat, so that a minibatch is an offset rather than a view
     g = np.zeros_like(theta)
     Kout, m, d = P[3], P[4], P[5]
+    # the inlined narrow objective pays off while a step is small; beyond, the blocked gradient
+    # accumulation of loss_grad (one store per 4 samples) wins
+    narrow = Kout == 1 and d <= 2 and (batch if batch > 0 else n) * m <= NARROW_WORK
     V, GV = views(theta, Kout, m, d), views(g, Kout, m, d)
     k = int(state[1])
     per_epoch = (n + batch - 1) // batch if batch > 0 else 1
@@ -459,7 +502,10 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
             break
         recorded = False
         if k < record_at.shape[0] and record_at[k] == t:
-            loss = _objective(theta, g, V, GV, P, allrows, 0, n)
+            if narrow:
+                loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n)
+            else:
+                loss = _objective(theta, g, V, GV, P, allrows, 0, n)
             if not _finite(loss, g):
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
@@ -471,7 +517,10 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
             break
         if batch == 0:
             if not recorded:
-                loss = _objective(theta, g, V, GV, P, allrows, 0, n)
+                if narrow:
+                    loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n)
+                else:
+                    loss = _objective(theta, g, V, GV, P, allrows, 0, n)
                 if not _finite(loss, g):
                     state[2], state[3] = DIVERGED, t
                     return DIVERGED
@@ -479,7 +528,10 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
             e = t // per_epoch
             start = (t - e * per_epoch) * batch
             stop = min(start + batch, n)
-            loss = _objective(theta, g, V, GV, P, oflat, e * order.shape[1] + start, stop - start)
+            if narrow:
+                loss = _objective_narrow(theta, g, V, GV, P, oflat, e * order.shape[1] + start, stop - start)
+            else:
+                loss = _objective(theta, g, V, GV, P, oflat, e * order.shape[1] + start, stop - start)
             if not _finite(loss, g):
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
