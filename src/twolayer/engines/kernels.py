@@ -202,6 +202,12 @@ def views(theta, K, m, d):
             theta[oc:].reshape((1, theta.shape[0] - oc)))
 
 
+@njit(cache=True, inline="always")
+def _reduction(red, nrows):
+    """The factor r of r * sum_i ell_i: 1/n ("mean"), 1/(2n) ("half_mean") or 1 ("sum")."""
+    return 1.0 / nrows if red == 0 else (0.5 / nrows if red == 1 else 1.0)
+
+
 @njit(cache=True, fastmath=FAST, inline="always")
 def _loss_row(out, yr, yc, i, K, loss, G, s):
     """ell(f(x_i), y_i) for the outputs ``out`` (K,), writing d ell / d f into G[s, :]."""
@@ -247,7 +253,7 @@ def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, sca
     """
     aT, WT, c = V
     gaT, gWT, gc = GV
-    r = 1.0 / nrows if red == 0 else (0.5 / nrows if red == 1 else 1.0)
+    r = _reduction(red, nrows)
     total = 0.0
     for i0 in range(0, nrows, SB):
         sb = min(SB, nrows - i0)
@@ -313,7 +319,7 @@ def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, sl
     """
     aT, WT, c = V
     gaT, gWT, gc = GV
-    r = 1.0 / nrows if red == 0 else (0.5 / nrows if red == 1 else 1.0)
+    r = _reduction(red, nrows)
     total = 0.0
     for i0 in range(0, nrows, GB):
         nb = min(GB, nrows - i0)
@@ -430,7 +436,7 @@ def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows):
     gaT, gWT, gc = GV
     for p in range(g.shape[0]):
         g[p] = 0.0
-    r = 1.0 / nrows if red == 0 else (0.5 / nrows if red == 1 else 1.0)
+    r = _reduction(red, nrows)
     total = 0.0
     for q in range(nrows):
         i = rows[r0 + q]
