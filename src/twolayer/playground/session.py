@@ -1,0 +1,203 @@
+"""The playground's training sessions, independent of any web framework: validate a settings message,
+build the problem and the network, train in short chunks on the compiled engine, and turn each
+chunk's end into a JSON-safe frame (no NaN or inf: JSON cannot carry them).
+
+A frame holds the step, the continuous time, the train and test losses, the learned function on a
+grid (2-D problems) or a line (1-D problems), the neuron coordinates (particles |a_j| w_j in 2-D, the
+orientation / signed-norm plane in 1-D) and three diagnostics: the relative weight change from the
+start, the stable rank of W and the balancedness l-inf error max_j |a_j - s_j ||w_j|||.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from .. import data
+from ..analysis import balance_errors, stable_rank
+from ..data import with_bias
+from ..errors import DivergenceError, InvalidParameter
+from ..init import INITS, init_net
+from ..optim import GD, SGD, Flow
+from ..train import train
+
+PROBLEMS = ("teacher-2d", "hidden-structure", "relu-1d", "thesis-1.1.0", "clusters-2d")
+ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
+SCALINGS = ("mean-field", "ntk", "none")
+OPTIMIZERS = ("gd", "sgd", "flow")
+LOSSES = ("square", "logistic")
+LIMITS = {"width": (1, 2000), "log10_scale": (-12.0, 2.0), "lr": (1e-6, 100.0), "batch_size": (1, 200),
+          "weight_decay": (0.0, 1.0), "steps_per_frame": (1, 5000), "seed": (0, 2 ** 31 - 1)}
+GRID = 41          # points per axis of the 2-D function map
+LINE = 201         # points of the 1-D function
+
+
+@dataclass
+class Settings:
+    """Everything a page can set; :func:`parse_settings` validates a message into one."""
+
+    problem: str = "teacher-2d"
+    width: int = 100
+    activation: str = "relu"
+    scaling: str = "mean-field"
+    init: str = "gaussian"
+    log10_scale: float = 0.0
+    optimizer: str = "gd"
+    lr: float = 0.1
+    batch_size: int = 20
+    loss: str = "square"
+    weight_decay: float = 0.0
+    trainable: tuple = ("a", "W", "c")
+    steps_per_frame: int = 20
+    seed: int = 0
+
+
+CHOICES = {"problem": PROBLEMS, "activation": ACTIVATIONS, "scaling": SCALINGS, "init": tuple(INITS),
+           "optimizer": OPTIMIZERS, "loss": LOSSES}
+
+
+def parse_settings(message: dict) -> Settings:
+    """A :class:`Settings` from a dict of fields (missing ones take their defaults). Raises
+    :class:`InvalidParameter` naming the first bad field: unknown names, wrong types, values outside
+    :data:`LIMITS` or the allowed choices."""
+    if not isinstance(message, dict):
+        raise InvalidParameter("settings", type(message).__name__, "expected an object of fields")
+    known = {f.name: f for f in fields(Settings)}
+    out = Settings()
+    for key, value in message.items():
+        if key not in known:
+            raise InvalidParameter(key, value, "unknown field; known: " + ", ".join(known))
+        default = getattr(out, key)
+        if key in CHOICES:
+            if value not in CHOICES[key]:
+                raise InvalidParameter(key, value, "expected one of " + ", ".join(CHOICES[key]))
+        elif key == "trainable":
+            if (not isinstance(value, (list, tuple)) or not value
+                    or any(v not in ("a", "W", "c") for v in value)):
+                raise InvalidParameter(key, value, 'expected a non-empty list of "a", "W", "c"')
+            value = tuple(value)
+        elif isinstance(default, bool) or not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise InvalidParameter(key, value, "expected a number")
+        else:
+            if isinstance(default, int) and float(value) != int(value):
+                raise InvalidParameter(key, value, "expected an integer")
+            value = type(default)(value)
+            lo, hi = LIMITS[key]
+            if not (math.isfinite(value) and lo <= value <= hi):
+                raise InvalidParameter(key, value, f"expected a value in [{lo}, {hi}]")
+        setattr(out, key, value)
+    return out
+
+
+def make_problem(name: str, seed: int):
+    """(X, y, X_test, y_test, dim) of a playground problem; dim is 1 or 2 (what the page draws)."""
+    if name == "teacher-2d":
+        X, y, Xt, yt, _ = data.teacher(200, 2, n_test=500, seed=seed)
+        return X, y, Xt, yt, 2
+    if name == "hidden-structure":      # seed 000 ex. 2: the teacher uses 2 of 10 coordinates
+        X, y, Xt, yt, _ = data.teacher(200, 10, n_test=500, relevant=2, seed=seed)
+        return X, y, Xt, yt, 2
+    if name == "relu-1d":
+        X, y, Xt, yt = data.relu_1d()
+        return X, y, Xt, yt, 1
+    if name == "thesis-1.1.0":
+        X, y = data.thesis("1.1.0")
+        return X, y, None, None, 1
+    rng = np.random.default_rng(seed)      # clusters-2d: four Gaussian blobs, labels +-1 in a XOR pattern
+    centres = np.array([[1.5, 1.5], [-1.5, -1.5], [1.5, -1.5], [-1.5, 1.5]])
+    labels = np.array([1.0, 1.0, -1.0, -1.0])
+    k, kt = rng.integers(0, 4, 200), rng.integers(0, 4, 500)
+    X, Xt = centres[k] + 0.6 * rng.standard_normal((200, 2)), centres[kt] + 0.6 * rng.standard_normal((500, 2))
+    return X, labels[k], Xt, labels[kt], 2
+
+
+def finite_or_none(value):
+    """A float for JSON, or None when it is NaN or infinite."""
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def finite_list(values) -> list:
+    return [finite_or_none(v) for v in np.asarray(values, dtype=float).ravel()]
+
+
+class Session:
+    """One page's run: ``advance()`` trains ``steps_per_frame`` more steps and returns a frame, or a
+    ``{"event": "diverged", ...}`` message once the run has diverged (it then stays stopped)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = s = settings
+        self.X, self.y, self.Xt, self.yt, self.dim = make_problem(s.problem, s.seed)
+        # the thesis set carries its bias as an input coordinate; "trainable" decides whether c moves
+        self.net0 = init_net(self.X.shape[1], s.width, s.activation, s.scaling, bias=s.problem != "thesis-1.1.0",
+                             init=s.init, scale=10.0 ** s.log10_scale, seed=s.seed, slope=0.1)
+        self.net, self.step, self.time, self.diverged = self.net0, 0, 0.0, None
+        if s.loss == "logistic" and not np.all(np.isin(self.y, (-1.0, 1.0))):
+            raise InvalidParameter("loss", s.loss, f"problem {s.problem!r} has real labels; use the square loss")
+
+    def optimizer(self):
+        s = self.settings
+        if s.optimizer == "sgd":
+            return SGD(s.lr, min(s.batch_size, len(self.y)))
+        if s.optimizer == "flow":
+            return Flow()
+        return GD(s.lr)
+
+    def advance(self) -> dict:
+        """Train one chunk and return its frame (or the divergence event)."""
+        if self.diverged is not None:
+            return self.diverged
+        s = self.settings
+        opt = self.optimizer()
+        trainable = tuple(t for t in s.trainable if t != "c" or self.net.bias)
+        kw = dict(loss=s.loss, weight_decay=s.weight_decay, trainable=trainable, optimizer=opt, quiet=True,
+                  snapshots=False, seed=s.seed + self.step)
+        if self.Xt is not None:
+            kw.update(X_test=self.Xt, y_test=self.yt)
+        try:
+            if isinstance(opt, Flow):
+                run = train(self.net, self.X, self.y, t_max=s.steps_per_frame * s.lr, record_at=[s.steps_per_frame * s.lr],
+                            **kw)
+            else:
+                run = train(self.net, self.X, self.y, steps=s.steps_per_frame, record_at=[s.steps_per_frame], **kw)
+        except DivergenceError as err:
+            self.diverged = {"event": "diverged", "step": int(self.step + err.step),
+                             "message": f"diverged at step {self.step + err.step}: {err.hint}"}
+            return self.diverged
+        self.net = run.final
+        self.step += s.steps_per_frame if not isinstance(opt, Flow) else 0
+        self.time += float(run.times[-1])
+        return self.frame(float(run.train_loss[-1]), None if run.test_loss is None else float(run.test_loss[-1]))
+
+    def frame(self, train_loss: float, test_loss) -> dict:
+        """The JSON-safe picture of the current network."""
+        net, W = self.net, self.net.W
+        out = {"event": "frame", "step": self.step, "time": finite_or_none(self.time),
+               "train_loss": finite_or_none(train_loss),
+               "test_loss": None if test_loss is None else finite_or_none(test_loss)}
+        if self.dim == 2:
+            g = np.linspace(-3.0, 3.0, GRID)
+            P = np.zeros((GRID * GRID, self.X.shape[1]))
+            P[:, 0], P[:, 1] = np.repeat(g, GRID), np.tile(g, GRID)
+            out["function"] = {"x": finite_list(g), "values": finite_list(net(P))}
+            out["neurons"] = {"x": finite_list(np.abs(net.a) * W[:, 0]), "y": finite_list(np.abs(net.a) * W[:, 1])}
+        else:
+            lo, hi = float(self.X[:, 0].min()), float(self.X[:, 0].max())
+            x = np.linspace(lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo), LINE)
+            inputs = with_bias(x) if self.settings.problem == "thesis-1.1.0" else x[:, None]
+            out["function"] = {"x": finite_list(x), "values": finite_list(net(inputs))}
+            w1 = W[:, 0]
+            b = W[:, 1] if self.settings.problem == "thesis-1.1.0" else (net.c if net.bias else np.zeros(net.m))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kink = -b / w1
+            out["neurons"] = {"x": finite_list(kink), "y": finite_list(np.sign(net.a) * np.hypot(w1, b))}
+        moved = np.linalg.norm(net.theta - self.net0.theta) / max(np.linalg.norm(self.net0.theta), 1e-300)
+        out["diagnostics"] = {"relative_weight_change": finite_or_none(moved),
+                              "stable_rank_W": finite_or_none(stable_rank(W)),
+                              "balance_linf": finite_or_none(balance_errors(net.a, W, np.sign(self.net0.a))[1])}
+        return out
+
+    def describe(self) -> dict:
+        return {"event": "settings", "settings": {**asdict(self.settings), "trainable": list(self.settings.trainable)}}

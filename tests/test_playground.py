@@ -1,0 +1,66 @@
+"""Playground sessions (issue 9, server-independent part): validation, frames, divergence."""
+
+import json
+
+import numpy as np
+import pytest
+
+import twolayer as tl
+from twolayer.playground import PROBLEMS, Session, parse_settings
+
+
+@pytest.mark.parametrize("message,field", [
+    ({"widht": 10}, "widht"), ({"problem": "mnist"}, "problem"), ({"width": 0}, "width"),
+    ({"width": 10.5}, "width"), ({"width": 10 ** 6}, "width"), ({"lr": float("nan")}, "lr"),
+    ({"lr": "0.1"}, "lr"), ({"lr": True}, "lr"), ({"trainable": ["a", "b"]}, "trainable"),
+    ({"trainable": []}, "trainable"), ({"log10_scale": 5}, "log10_scale")])
+def test_invalid_settings_name_the_field(message, field):
+    with pytest.raises(tl.InvalidParameter) as err:
+        parse_settings(message)
+    assert err.value.name == field
+
+
+def frames(settings: dict, count: int):
+    session = Session(parse_settings(settings))
+    return [session.advance() for _ in range(count)]
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_frames_are_json_safe_and_the_loss_falls(problem):
+    out = frames({"problem": problem, "width": 40, "scaling": "ntk", "lr": 0.02, "steps_per_frame": 100}, 4)
+    for f in out:
+        assert f["event"] == "frame"
+        json.dumps(f, allow_nan=False)                     # raises on NaN or inf
+        assert len(f["neurons"]["x"]) == 40
+    assert out[-1]["train_loss"] < out[0]["train_loss"]
+    assert [f["step"] for f in out] == [100, 200, 300, 400]
+
+
+def test_two_dimensional_frames_hold_the_function_on_the_grid():
+    session = Session(parse_settings({"problem": "teacher-2d", "width": 30}))
+    f = session.advance()
+    g = np.array(f["function"]["x"])
+    values = np.array(f["function"]["values"]).reshape(len(g), len(g))
+    P = np.zeros((1, 2))
+    P[0] = [g[3], g[7]]
+    assert values[3, 7] == pytest.approx(session.net(P)[0])
+    assert f["diagnostics"]["relative_weight_change"] > 0
+
+
+def test_divergence_is_an_event_and_the_run_stays_stopped():
+    session = Session(parse_settings({"problem": "teacher-2d", "width": 50, "scaling": "none", "lr": 100.0,
+                                      "log10_scale": 1.0}))
+    events = [session.advance() for _ in range(3)]
+    assert events[0]["event"] == "diverged" and "diverged at step" in events[0]["message"]
+    assert events[1] == events[0] == events[2]
+    json.dumps(events[0], allow_nan=False)
+
+
+def test_flow_and_sgd_sessions_advance():
+    f = frames({"problem": "thesis-1.1.0", "scaling": "none", "optimizer": "flow", "lr": 0.01,
+                "steps_per_frame": 100, "log10_scale": -3}, 2)
+    assert f[1]["time"] == pytest.approx(2.0) and f[1]["train_loss"] <= f[0]["train_loss"]
+    s = frames({"problem": "clusters-2d", "optimizer": "sgd", "batch_size": 10, "loss": "logistic"}, 2)
+    assert s[1]["step"] == 40
+    with pytest.raises(tl.InvalidParameter, match="square"):
+        Session(parse_settings({"problem": "relu-1d", "loss": "logistic"}))
