@@ -14,15 +14,13 @@ import numpy as np
 
 from .. import analysis, data
 from ..data import with_bias
-from ..init import init_net
 from ..ntk import empirical_ntk
-from ..optim import GD
 from ..plots import label, new_figure, orientation_plane, weight_plane
 from ..plots.neurons import osn_points
 from ..plots.style import series_colour
-from ..train import train
 from ..trajectory import log_steps
 from . import Experiment, register
+from .base import thesis_gd
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
@@ -47,10 +45,8 @@ QUICK = {"epochs": 60_000, "epochs_large": 60_000, "record_every": 200, "spike_e
 
 
 def run_one(X, y, act, width, cfg: Config, ctx, *, lr=None, steps=None, record_every=None, record_at=None):
-    net = init_net(X.shape[1], width, act, "none", init="balanced", scale=cfg.scale, seed=cfg.seed)
-    return train(net, X, y, loss="square", reduction="mean", optimizer=GD(lr or cfg.lr), steps=steps or cfg.epochs,
-                 record_every=None if record_at is not None else record_every or cfg.record_every,
-                 record_at=record_at, engine=ctx.engine, quiet=ctx.quiet)
+    record = {"record_at": record_at} if record_at is not None else {"record_every": record_every or cfg.record_every}
+    return thesis_gd(X, y, act, width, cfg.scale, lr or cfg.lr, steps or cfg.epochs, ctx, cfg.seed, **record)
 
 
 def run(cfg: Config, ctx) -> dict:

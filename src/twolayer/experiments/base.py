@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import InvalidParameter
+from ..init import init_net
+from ..optim import GD
 from ..plots import save_figure
+from ..train import train
 
 
 @dataclass
@@ -90,3 +93,19 @@ class Context:
 
     def save_trajectory(self, traj) -> None:
         traj.save(self.folder / "trajectory.h5")
+
+
+# -- the thesis's conventions (seed 003), shared by its experiments ------------------------------
+THESIS_LOSS = {"loss": "square", "reduction": "mean"}   # its runs used (1/n) sum (h - y)^2
+
+
+def balanced_net(d: int, width: int, activation: str, scale: float, seed: int):
+    """h(x) = sum_j a_j sigma(w_j . x), no width scaling, balanced start w_j = scale g_j,
+    a_j = s_j ||w_j|| (thesis eqs 2.41-2.42)."""
+    return init_net(d, width, activation, "none", init="balanced", scale=scale, seed=seed)
+
+
+def thesis_gd(X, y, activation: str, width: int, scale: float, lr: float, steps: int, ctx, seed: int = 0, **record):
+    """GD on the thesis's loss from :func:`balanced_net`; ``record`` is record_every= or record_at=."""
+    return train(balanced_net(X.shape[1], width, activation, scale, seed), X, y, optimizer=GD(lr), steps=steps,
+                 engine=ctx.engine, quiet=ctx.quiet, **THESIS_LOSS, **record)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import analysis, data
-from ..init import init_net
 from ..optim import GD
 from ..plots import label, loss_curve, new_figure, orientation_plane
 from ..plots.style import series_colour
 from ..sweep import train_many
 from . import Experiment, register
+from .base import THESIS_LOSS, balanced_net
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
@@ -59,8 +59,8 @@ def run(cfg: Config, ctx) -> dict:
     min_norm, _ = analysis.min_norm_relu_orthogonal(X, y)
     runs = {}
     for act in ACTIVATIONS:
-        nets = [init_net(X.shape[1], cfg.width, act, "none", init="balanced", scale=s, seed=cfg.seed) for s in cfg.scales]
-        runs[act] = train_many(nets, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr), steps=cfg.epochs,
+        nets = [balanced_net(X.shape[1], cfg.width, act, s, cfg.seed) for s in cfg.scales]
+        runs[act] = train_many(nets, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr), steps=cfg.epochs,
                                record_every=cfg.record_every, engine=ctx.engine, on_divergence="keep", quiet=ctx.quiet)
     norms, phases, diverged = {}, {}, {}
     for act, trajs in runs.items():

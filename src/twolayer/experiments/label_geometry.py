@@ -14,12 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import analysis, data
-from ..init import init_net
-from ..optim import GD
 from ..plots import label, loss_curve, new_figure, orientation_plane, weight_plane
 from ..plots.style import series_colour
-from ..train import train
 from . import Experiment, register
+from .base import thesis_gd
 
 
 @dataclass
@@ -38,9 +36,7 @@ QUICK = {"deltas": (1e-8, 1e-2, 1.0, 10.0), "epochs": 100_000, "record_every": 2
 
 
 def train_relu(X, y, scale: float, cfg: Config, ctx):
-    net = init_net(2, cfg.width, "relu", "none", init="balanced", scale=scale, seed=cfg.seed)
-    return train(net, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr), steps=cfg.epochs,
-                 record_every=cfg.record_every, engine=ctx.engine, quiet=ctx.quiet)
+    return thesis_gd(X, y, "relu", cfg.width, scale, cfg.lr, cfg.epochs, ctx, cfg.seed, record_every=cfg.record_every)
 
 
 def final_kinks(traj, interval=(-5.0, 110.0)) -> list[float]:

@@ -15,11 +15,11 @@ import numpy as np
 
 from .. import analysis, data
 from ..errors import check_choice
-from ..init import init_net
 from ..optim import GD
 from ..plots import label, new_figure
 from ..sweep import train_many
 from . import Experiment, register
+from .base import THESIS_LOSS, balanced_net
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
@@ -70,9 +70,9 @@ def run(cfg: Config, ctx) -> dict:
                         cfg.epochs_nonorth)}
     out = {}
     for key, (X, y, scales, epochs) in sets.items():
-        nets = [init_net(X.shape[1], cfg.width, act, "none", init="balanced", scale=s, seed=cfg.seed)
+        nets = [balanced_net(X.shape[1], cfg.width, act, s, cfg.seed)
                 for act, s in zip(acts, scales)]
-        trajs = train_many(nets, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr), steps=epochs,
+        trajs = train_many(nets, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr), steps=epochs,
                            record_every=max(1, epochs // cfg.records), engine=ctx.engine, on_divergence="keep",
                            quiet=ctx.quiet)
         fig, axes = new_figure(3, len(acts), width=4.0, height=3.2)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import analysis, data
-from ..init import init_net
 from ..optim import GD
 from ..plots import label, new_figure, orientation_plane
 from ..plots.style import series_colour
 from ..sweep import train_many
 from . import Experiment, register
+from .base import THESIS_LOSS, balanced_net
 
 
 @dataclass
@@ -39,8 +39,8 @@ def run(cfg: Config, ctx) -> dict:
     runs = {}
     for name in cfg.datasets:
         X, y = data.thesis(name)
-        nets = [init_net(2, cfg.width, "relu", "none", init="balanced", scale=s, seed=cfg.seed) for s in cfg.scales]
-        runs[name] = (X, y, train_many(nets, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr),
+        nets = [balanced_net(2, cfg.width, "relu", s, cfg.seed) for s in cfg.scales]
+        runs[name] = (X, y, train_many(nets, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr),
                                        steps=cfg.epochs, record_every=cfg.record_every, engine=ctx.engine,
                                        on_divergence="keep", quiet=ctx.quiet))
         trajs = runs[name][2]
