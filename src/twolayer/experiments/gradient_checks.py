@@ -113,8 +113,9 @@ def run(cfg: Config, ctx) -> dict:
                      record_every=max(1, cfg.path_epochs // 200), engine=ctx.engine, quiet=ctx.quiet)
         pobj = Objective(net, X, y, loss="square", reduction="half_mean")
         thetas = [traj.theta_at(i) for i in range(len(traj))]
-        err2 = [np.linalg.norm(pobj.grad(t) - fd_gradient(pobj, t, cfg.h_grad)) for t in thetas]
-        errinf = [np.abs(pobj.grad(t) - fd_gradient(pobj, t, cfg.h_grad)).max() for t in thetas]
+        diffs = [pobj.grad(t) - fd_gradient(pobj, t, cfg.h_grad) for t in thetas]
+        err2 = [np.linalg.norm(e) for e in diffs]
+        errinf = [np.abs(e).max() for e in diffs]
         path[act] = float(max(err2))
         axes[0, 0].semilogy(traj.steps, np.maximum(err2, 1e-18), color=series_colour(k), label=f"{act}, l2")
         axes[0, 0].semilogy(traj.steps, np.maximum(errinf, 1e-18), color=series_colour(k), ls=":", label=f"{act}, inf")

@@ -2,7 +2,7 @@
 
 f(x; W) = sum_j a_j phi(<w_j, x>), phi(t) = max(t, gamma t), a_j = +-1/sqrt(m) fixed, logistic loss,
 W_0 with i.i.d. N(0, sigma^2) entries, W_1 = W_0 - alpha grad L(W_0) on nearly orthogonal data
-(n Gaussian points in high dimension, ||x_i|| about 1, random labels).
+(n points x_i ~ N(0, I_d / d), so ||x_i|| is about 1, with random labels).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis import p_orthogonality, stable_rank
+from ..data import gaussian_points
 from ..init import init_net
 from ..optim import GD
 from ..plots import label, new_figure
@@ -34,12 +35,6 @@ class Config:
 QUICK = {"ms": (50, 200, 800), "ds": (1000, 4000, 16000), "sigmas": (1e-7, 1e-5, 1e-4, 1e-3, 1e-2)}
 
 
-def gaussian_data(n: int, d: int, seed: int):
-    """x_i ~ N(0, I_d / d) (so ||x_i|| is about 1), labels uniform on {-1, +1}."""
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((n, d)) / np.sqrt(d), rng.choice([-1.0, 1.0], n)
-
-
 def one_step(m, d, sigma, cfg, ctx, X, y):
     """(StableRank(W_0), StableRank(W_1))."""
     net = init_net(d, m, "leaky_relu", "none", init="fixed_outer", scale=sigma, slope=cfg.gamma, seed=cfg.seed + 1)
@@ -53,12 +48,12 @@ def run(cfg: Config, ctx) -> dict:
     sr1 = np.zeros_like(sr0)
     p = []
     for k, d in enumerate(cfg.ds):
-        X, y = gaussian_data(cfg.n, d, cfg.seed)
+        X, y = gaussian_points(cfg.n, d, std=1 / np.sqrt(d), seed=cfg.seed)
         p.append(p_orthogonality(X))
         for i, m in enumerate(cfg.ms):
             sr0[i, k], sr1[i, k] = one_step(m, d, cfg.sigma, cfg, ctx, X, y)
     m_mid, d_big = cfg.ms[len(cfg.ms) // 2], cfg.ds[-1]
-    X, y = gaussian_data(cfg.n, d_big, cfg.seed)
+    X, y = gaussian_points(cfg.n, d_big, std=1 / np.sqrt(d_big), seed=cfg.seed)
     by_sigma = np.array([one_step(m_mid, d_big, s, cfg, ctx, X, y) for s in cfg.sigmas])
 
     fig, axes = new_figure(3, 1, width=4.3, height=3.5)
