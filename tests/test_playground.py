@@ -49,7 +49,7 @@ def test_two_dimensional_frames_hold_the_function_on_the_grid():
 
 def test_divergence_is_an_event_and_the_run_stays_stopped():
     session = Session(parse_settings({"problem": "teacher-2d", "width": 50, "scaling": "none", "lr": 100.0,
-                                      "log10_scale": 1.0}))
+                                      "log10_scale": 1.0, "step_rule": "plain"}))
     events = [session.advance() for _ in range(3)]
     assert events[0]["event"] == "diverged" and "diverged at step" in events[0]["message"]
     assert events[1] == events[0] == events[2]
@@ -57,7 +57,7 @@ def test_divergence_is_an_event_and_the_run_stays_stopped():
 
 
 def test_flow_and_sgd_sessions_advance():
-    f = frames({"problem": "thesis-1.1.0", "scaling": "none", "optimizer": "flow", "lr": 0.01,
+    f = frames({"problem": "thesis-1.1.0", "scaling": "none", "optimizer": "flow", "lr": 0.01, "step_rule": "plain",
                 "steps_per_frame": 100, "log10_scale": -3}, 2)
     assert f[1]["time"] == pytest.approx(2.0) and f[1]["train_loss"] <= f[0]["train_loss"]
     s = frames({"problem": "clusters-2d", "optimizer": "sgd", "batch_size": 10, "loss": "logistic"}, 2)

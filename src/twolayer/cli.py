@@ -1,4 +1,4 @@
-"""The ``twolayer`` command: list, run, reproduce, train."""
+"""The ``twolayer`` command: list, run, reproduce, train, playground."""
 
 from __future__ import annotations
 
@@ -70,6 +70,15 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_playground(args) -> int:
+    from .playground.app import serve
+
+    if not 0 < args.port < 65536:
+        raise InvalidParameter("--port", args.port, "expected a port number in 1 ... 65535")
+    serve(args.host, args.port, open_browser=args.open)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="twolayer", description="A laboratory for the training dynamics of two-layer networks.",
                 epilog=EPILOG)
@@ -120,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--engine", default="auto")
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=cmd_train)
+
+    pg = sub.add_parser("playground", help="a live in-browser laboratory (local web server)")
+    pg.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    pg.add_argument("--port", type=int, default=8765)
+    pg.add_argument("--open", action="store_true", help="open the page in the default browser")
+    pg.set_defaults(func=cmd_playground)
     return p
 
 

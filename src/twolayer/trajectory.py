@@ -73,11 +73,12 @@ class Trajectory:
         return int(hits[0])
 
     # persistence ---------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write the trajectory to an HDF5 file (exact float64 round trip)."""
+    def save(self, path):
+        """Write the trajectory to an HDF5 file (exact float64 round trip). ``path`` may also be a
+        binary file object such as ``io.BytesIO``; returns what was given (as a Path for a path)."""
         import h5py
 
-        path = Path(path)
+        path = path if hasattr(path, "write") else Path(path)
         with h5py.File(path, "w") as h5:
             for name in _SERIES:
                 value = getattr(self, name)
@@ -105,7 +106,7 @@ class Trajectory:
         """Read a trajectory written by :meth:`save`."""
         import h5py
 
-        with h5py.File(Path(path), "r") as h5:
+        with h5py.File(path if hasattr(path, "read") else Path(path), "r") as h5:
             series = {name: (h5[name][()] if name in h5 else None) for name in _SERIES}
             snap = {k: (h5["snapshots"][k][()] if k in h5["snapshots"] else None) for k in ("a", "W", "c")}
             fin = {k: (h5["final"][k][()] if k in h5["final"] else None) for k in ("a", "W", "c")}

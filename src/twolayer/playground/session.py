@@ -6,10 +6,18 @@ A frame holds the step, the continuous time, the train and test losses, the lear
 grid (2-D problems) or a line (1-D problems), the neuron coordinates (particles |a_j| w_j in 2-D, the
 orientation / signed-norm plane in 1-D) and three diagnostics: the relative weight change from the
 start, the stable rank of W and the balancedness l-inf error max_j |a_j - s_j ||w_j|||.
+
+The step size: with ``step_rule="scaled"`` (the default) the optimiser's step is
+``lr * s(m) / max(1, alpha^2)``, ``s(m) = m, 1, 1/m`` for the mean-field, NTK and unscaled
+parametrisations, ``alpha = 10^log10_scale``: the stable step of GD at initialisation changes by those
+factors (the neural tangent kernel is ~ 2 alpha^2 / s(m)), so one ``lr`` trains every width and scale,
+and moving the scale slider alone takes a run from the rich regime to the lazy one. ``"plain"`` uses
+``lr`` as it is.
 """
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import asdict, dataclass, fields
 
@@ -20,18 +28,22 @@ from ..analysis import balance_errors, stable_rank
 from ..data import with_bias
 from ..errors import DivergenceError, InvalidParameter
 from ..init import INITS, init_net
+from ..objective import Objective
 from ..optim import GD, SGD, Flow
 from ..train import train
+from ..trajectory import Trajectory
 
 PROBLEMS = ("teacher-2d", "hidden-structure", "relu-1d", "thesis-1.1.0", "clusters-2d")
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 SCALINGS = ("mean-field", "ntk", "none")
 OPTIMIZERS = ("gd", "sgd", "flow")
 LOSSES = ("square", "logistic")
+STEP_RULES = ("scaled", "plain")
 LIMITS = {"width": (1, 2000), "log10_scale": (-12.0, 2.0), "lr": (1e-6, 100.0), "batch_size": (1, 200),
           "weight_decay": (0.0, 1.0), "steps_per_frame": (1, 5000), "seed": (0, 2 ** 31 - 1)}
 GRID = 41          # points per axis of the 2-D function map
 LINE = 201         # points of the 1-D function
+MAX_SNAPSHOTS = 400  # recorded frames kept for the download; every other one is dropped when full
 
 
 @dataclass
@@ -46,16 +58,25 @@ class Settings:
     log10_scale: float = 0.0
     optimizer: str = "gd"
     lr: float = 0.1
+    step_rule: str = "scaled"
     batch_size: int = 20
     loss: str = "square"
     weight_decay: float = 0.0
     trainable: tuple = ("a", "W", "c")
+    symmetric: bool = True
     steps_per_frame: int = 20
     seed: int = 0
 
+    def step_size(self) -> float:
+        """The optimiser's step (see the module docstring)."""
+        if self.step_rule == "plain":
+            return self.lr
+        s = {"mean-field": self.width, "ntk": 1.0, "none": 1.0 / self.width}[self.scaling]
+        return self.lr * s / max(1.0, 100.0 ** self.log10_scale)
+
 
 CHOICES = {"problem": PROBLEMS, "activation": ACTIVATIONS, "scaling": SCALINGS, "init": tuple(INITS),
-           "optimizer": OPTIMIZERS, "loss": LOSSES}
+           "optimizer": OPTIMIZERS, "loss": LOSSES, "step_rule": STEP_RULES}
 
 
 def parse_settings(message: dict) -> Settings:
@@ -78,7 +99,10 @@ def parse_settings(message: dict) -> Settings:
                     or any(v not in ("a", "W", "c") for v in value)):
                 raise InvalidParameter(key, value, 'expected a non-empty list of "a", "W", "c"')
             value = tuple(value)
-        elif isinstance(default, bool) or not isinstance(value, (int, float)) or isinstance(value, bool):
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise InvalidParameter(key, value, "expected true or false")
+        elif not isinstance(value, (int, float)) or isinstance(value, bool):
             raise InvalidParameter(key, value, "expected a number")
         else:
             if isinstance(default, int) and float(value) != int(value):
@@ -130,20 +154,32 @@ class Session:
     def __init__(self, settings: Settings):
         self.settings = s = settings
         self.X, self.y, self.Xt, self.yt, self.dim = make_problem(s.problem, s.seed)
-        # the thesis set carries its bias as an input coordinate; "trainable" decides whether c moves
-        self.net0 = init_net(self.X.shape[1], s.width, s.activation, s.scaling, bias=s.problem != "thesis-1.1.0",
-                             init=s.init, scale=10.0 ** s.log10_scale, seed=s.seed, slope=0.1)
-        self.net, self.step, self.time, self.diverged = self.net0, 0, 0.0, None
         if s.loss == "logistic" and not np.all(np.isin(self.y, (-1.0, 1.0))):
             raise InvalidParameter("loss", s.loss, f"problem {s.problem!r} has real labels; use the square loss")
+        if s.symmetric and s.width % 2:
+            raise InvalidParameter("width", s.width, "a symmetric initialisation pairs neurons: use an even width")
+        # the thesis set carries its bias as an input coordinate; "trainable" decides whether c moves
+        self.net0 = init_net(self.X.shape[1], s.width, s.activation, s.scaling, bias=s.problem != "thesis-1.1.0",
+                             init=s.init, scale=10.0 ** s.log10_scale, seed=s.seed, slope=0.1,
+                             symmetric=s.symmetric)
+        self.net, self.step, self.time, self.diverged = self.net0, 0, 0.0, None
+        self.reduction = "half_mean" if s.loss == "square" else "mean"
+        trainable = tuple(t for t in s.trainable if t != "c" or self.net0.bias)
+        self.objective = Objective(self.net0, self.X, self.y, s.loss, self.reduction, s.weight_decay, trainable)
+        self.history = {k: [] for k in ("steps", "times", "train_loss", "objective", "grad_norm", "test_loss",
+                                        "a", "W", "c")}
 
     def optimizer(self):
-        s = self.settings
+        s, lr = self.settings, self.settings.step_size()
         if s.optimizer == "sgd":
-            return SGD(s.lr, min(s.batch_size, len(self.y)))
+            return SGD(lr, min(s.batch_size, len(self.y)))
         if s.optimizer == "flow":
             return Flow()
-        return GD(s.lr)
+        return GD(lr)
+
+    def first_frame(self) -> dict:
+        """The frame of the network before training (step 0)."""
+        return self.frame()
 
     def advance(self) -> dict:
         """Train one chunk and return its frame (or the divergence event)."""
@@ -151,15 +187,14 @@ class Session:
             return self.diverged
         s = self.settings
         opt = self.optimizer()
-        trainable = tuple(t for t in s.trainable if t != "c" or self.net.bias)
-        kw = dict(loss=s.loss, weight_decay=s.weight_decay, trainable=trainable, optimizer=opt, quiet=True,
+        kw = dict(loss=s.loss, reduction=self.reduction, weight_decay=s.weight_decay, trainable=self.objective.trainable, optimizer=opt, quiet=True,
                   snapshots=False, seed=s.seed + self.step)
         if self.Xt is not None:
             kw.update(X_test=self.Xt, y_test=self.yt)
         try:
             if isinstance(opt, Flow):
-                run = train(self.net, self.X, self.y, t_max=s.steps_per_frame * s.lr, record_at=[s.steps_per_frame * s.lr],
-                            **kw)
+                horizon = s.steps_per_frame * s.step_size()
+                run = train(self.net, self.X, self.y, t_max=horizon, record_at=[horizon], **kw)
             else:
                 run = train(self.net, self.X, self.y, steps=s.steps_per_frame, record_at=[s.steps_per_frame], **kw)
         except DivergenceError as err:
@@ -169,11 +204,12 @@ class Session:
         self.net = run.final
         self.step += s.steps_per_frame if not isinstance(opt, Flow) else 0
         self.time += float(run.times[-1])
-        return self.frame(float(run.train_loss[-1]), None if run.test_loss is None else float(run.test_loss[-1]))
+        return self.frame()
 
-    def frame(self, train_loss: float, test_loss) -> dict:
-        """The JSON-safe picture of the current network."""
+    def frame(self) -> dict:
+        """The JSON-safe picture of the current network (also recorded for :meth:`trajectory`)."""
         net, W = self.net, self.net.W
+        train_loss, test_loss = self.record()
         out = {"event": "frame", "step": self.step, "time": finite_or_none(self.time),
                "train_loss": finite_or_none(train_loss),
                "test_loss": None if test_loss is None else finite_or_none(test_loss)}
@@ -182,7 +218,8 @@ class Session:
             P = np.zeros((GRID * GRID, self.X.shape[1]))
             P[:, 0], P[:, 1] = np.repeat(g, GRID), np.tile(g, GRID)
             out["function"] = {"x": finite_list(g), "values": finite_list(net(P))}
-            out["neurons"] = {"x": finite_list(np.abs(net.a) * W[:, 0]), "y": finite_list(np.abs(net.a) * W[:, 1])}
+            out["neurons"] = {"x": finite_list(np.abs(net.a) * W[:, 0]), "y": finite_list(np.abs(net.a) * W[:, 1]),
+                              "sign": finite_list(np.sign(net.a))}
         else:
             lo, hi = float(self.X[:, 0].min()), float(self.X[:, 0].max())
             x = np.linspace(lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo), LINE)
@@ -192,12 +229,51 @@ class Session:
             b = W[:, 1] if self.settings.problem == "thesis-1.1.0" else (net.c if net.bias else np.zeros(net.m))
             with np.errstate(divide="ignore", invalid="ignore"):
                 kink = -b / w1
-            out["neurons"] = {"x": finite_list(kink), "y": finite_list(np.sign(net.a) * np.hypot(w1, b))}
+            out["neurons"] = {"x": finite_list(kink), "y": finite_list(np.sign(net.a) * np.hypot(w1, b)),
+                              "sign": finite_list(np.sign(net.a))}
         moved = np.linalg.norm(net.theta - self.net0.theta) / max(np.linalg.norm(self.net0.theta), 1e-300)
         out["diagnostics"] = {"relative_weight_change": finite_or_none(moved),
                               "stable_rank_W": finite_or_none(stable_rank(W)),
                               "balance_linf": finite_or_none(balance_errors(net.a, W, np.sign(self.net0.a))[1])}
         return out
 
+    def record(self) -> tuple:
+        """Append the current point to the history; returns (train loss, test loss or None)."""
+        theta, obj, h = self.net.theta, self.objective, self.history
+        train_loss, grad = obj.value_and_grad(theta)
+        test_loss = None if self.Xt is None else obj.data_loss(theta, self.Xt, self.yt)
+        if len(h["steps"]) >= MAX_SNAPSHOTS:          # thin to every other point, keeping the first
+            for key in h:
+                h[key] = h[key][::2]
+        for key, value in (("steps", self.step), ("times", self.time), ("train_loss", train_loss),
+                           ("objective", train_loss + obj.penalty(theta)), ("grad_norm", np.linalg.norm(grad)),
+                           ("test_loss", test_loss), ("a", self.net.a), ("W", self.net.W), ("c", self.net.c)):
+            h[key].append(value)
+        return train_loss, test_loss
+
+    def trajectory(self) -> Trajectory:
+        """The recorded frames as a :class:`~twolayer.trajectory.Trajectory` (parameters at every
+        frame, at most :data:`MAX_SNAPSHOTS` of them, thinned evenly)."""
+        h, net = self.history, self.net
+        return Trajectory(np.array(h["steps"], dtype=np.int64), np.array(h["times"], dtype=float),
+                          np.array(h["train_loss"]), np.array(h["objective"]), np.array(h["grad_norm"]), final=net, test_loss=None if self.Xt is None else np.array(h["test_loss"], dtype=float),
+                          a=np.array(h["a"]), W=np.array(h["W"]), c=np.array(h["c"]) if net.bias else None,
+                          config={**asdict(self.settings), "trainable": ",".join(self.settings.trainable),
+                                  "step": self.settings.step_size()},
+                          info={"source": "twolayer playground", "diverged": self.diverged})
+
+    def hdf5_bytes(self) -> bytes:
+        """:meth:`trajectory` written as an HDF5 file, in memory (what the page downloads)."""
+        buffer = io.BytesIO()
+        self.trajectory().save(buffer)
+        return buffer.getvalue()
+
     def describe(self) -> dict:
-        return {"event": "settings", "settings": {**asdict(self.settings), "trainable": list(self.settings.trainable)}}
+        """The settings in force, the step size they give and the training data (what the page draws
+        under the function: the first one or two input coordinates and the labels)."""
+        X, s = self.X, self.settings
+        points = {"x": finite_list(X[:, 0]), "labels": finite_list(self.y)}
+        if self.dim == 2:
+            points["y"] = finite_list(X[:, 1])
+        return {"event": "settings", "settings": {**asdict(s), "trainable": list(s.trainable)},
+                "step_size": s.step_size(), "dim": self.dim, "data": points}
