@@ -64,3 +64,35 @@ def test_flow_and_sgd_sessions_advance():
     assert s[1]["step"] == 40
     with pytest.raises(tl.InvalidParameter, match="square"):
         Session(parse_settings({"problem": "relu-1d", "loss": "logistic"}))
+
+
+def test_scaled_step_rule_follows_the_tangent_kernel_scale():
+    base = {"lr": 0.3, "width": 100}
+    assert parse_settings({**base, "scaling": "mean-field"}).step_size() == pytest.approx(30.0)
+    assert parse_settings({**base, "scaling": "ntk", "log10_scale": 1.0}).step_size() == pytest.approx(0.003)
+    assert parse_settings({**base, "scaling": "none", "log10_scale": -2.0}).step_size() == pytest.approx(0.003)
+    assert parse_settings({**base, "step_rule": "plain", "log10_scale": 2.0}).step_size() == 0.3
+
+
+def test_symmetric_start_has_zero_output_and_booleans_are_checked():
+    session = Session(parse_settings({"problem": "teacher-2d", "width": 20}))
+    assert np.max(np.abs(session.net0(session.X))) < 1e-15
+    assert session.first_frame()["train_loss"] == pytest.approx(0.5 * np.mean(session.y ** 2), rel=1e-14)
+    with pytest.raises(tl.InvalidParameter, match="symmetric"):
+        parse_settings({"symmetric": "yes"})
+    with pytest.raises(tl.InvalidParameter, match="even width"):
+        Session(parse_settings({"width": 21}))
+
+
+def test_history_is_thinned_and_keeps_the_first_and_last_frames(monkeypatch):
+    from twolayer.playground import session as module
+
+    monkeypatch.setattr(module, "MAX_SNAPSHOTS", 8)
+    session = Session(parse_settings({"problem": "relu-1d", "width": 10, "steps_per_frame": 1}))
+    session.first_frame()
+    for _ in range(20):
+        session.advance()
+    run = session.trajectory()
+    assert run.steps[0] == 0 and len(run) <= 8 and np.all(np.diff(run.steps) > 0)
+    assert run.steps[-1] == 20
+    np.testing.assert_array_equal(run.W[-1], session.net.W)

@@ -253,7 +253,7 @@ class Session:
 
     def trajectory(self) -> Trajectory:
         """The recorded frames as a :class:`~twolayer.trajectory.Trajectory` (parameters at every
-        frame, at most :data:`MAX_SNAPSHOTS` of them, thinned evenly)."""
+        frame, at most :data:`MAX_SNAPSHOTS` of them: every other one is dropped when full)."""
         h, net = self.history, self.net
         return Trajectory(np.array(h["steps"], dtype=np.int64), np.array(h["times"], dtype=float),
                           np.array(h["train_loss"]), np.array(h["objective"]), np.array(h["grad_norm"]), final=net, test_loss=None if self.Xt is None else np.array(h["test_loss"], dtype=float),

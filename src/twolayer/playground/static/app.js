@@ -171,7 +171,8 @@ function onSettings(m) {
   state.neuronRange = 0;
   writeControls(m.settings);
   writeURL(m.settings);
-  say(`step size ${Plot.fmt(m.step_size)}`, true);
+  const rule = m.settings.step_rule === "scaled" ? " = lr s(m) / max(1, alpha^2)" : " = lr";
+  say(`optimiser step ${Plot.fmt(m.step_size)}${rule}`, true);
 }
 
 function onFrame(m) {
