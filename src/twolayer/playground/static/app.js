@@ -304,11 +304,14 @@ function drawSeries(canvas, keys, colours, ylabel) {
   const map = Plot.axes(ctx, [0, tmax], yr, { logy: true, xlabel: "time t = step size x steps", ylabel });
   keys.forEach((k, i) => Plot.line(ctx, map, t, h.map((p) => log10OrNull(p[k])), colours[i], 1.8));
   ctx.font = "11px sans-serif"; ctx.textAlign = "right"; ctx.textBaseline = "top";
-  keys.forEach((k, i) => {
+  const right = map.box[0] + map.box[2] - 6, texts = keys.map((k) => {
     const last = h.length ? h[h.length - 1][k] : null;
-    ctx.fillStyle = colours[i];
-    ctx.fillText(`${k.replaceAll("_", " ")} ${Plot.fmt(last)}`, map.box[0] + map.box[2] - 6, map.box[1] + 4 + 14 * i);
+    return `${k.replaceAll("_", " ")} ${Plot.fmt(last)}`;
   });
+  const wide = Math.max(...texts.map((t) => ctx.measureText(t).width));
+  ctx.fillStyle = "rgba(255,255,255,0.85)";            // legend box, so the curves do not hide it
+  ctx.fillRect(right - wide - 4, map.box[1] + 2, wide + 8, 14 * keys.length + 4);
+  texts.forEach((t, i) => { ctx.fillStyle = colours[i]; ctx.fillText(t, right, map.box[1] + 4 + 14 * i); });
 }
 
 function draw() {
