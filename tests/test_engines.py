@@ -130,9 +130,10 @@ def test_auto_picks_the_compiled_engine_for_small_runs():
     assert run.info["engine"] == "numba" and run.config["engine"] == "numba"
 
 
-def test_divergence_fires_at_the_same_step_on_both_engines(rng):
-    X, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
-    net = tl.init_net(3, 4, "identity", "none", init="gaussian", seed=0)
+@pytest.mark.parametrize("d", [3, 2])   # d = 2: the full-batch narrow loop (run_gd_narrow)
+def test_divergence_fires_at_the_same_step_on_both_engines(rng, d):
+    X, y = rng.standard_normal((20, d)), rng.standard_normal(20)
+    net = tl.init_net(d, 4, "identity", "none", init="gaussian", seed=0)
     lam = np.dot(net.a, net.a) * np.linalg.eigvalsh(X.T @ X / 20)[-1]
     errors = []
     for engine in ("numpy", "numba"):

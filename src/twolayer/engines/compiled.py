@@ -96,9 +96,15 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
     if len(bounds) == 1:
         bounds = np.array([0, 0])
     status = K.OK
+    narrow_gd = (code == 0 and mom == 0.0 and batch == 0 and obj.layout.outputs == 1 and obj.layout.d <= 2
+                 and obj.n * obj.layout.m <= K.NARROW_WORK)
     for t0, t1 in zip(bounds[:-1], bounds[1:]):
-        status = K.run_discrete(th, P, T, code, float(opt.lr), mom, b1, b2, eps, batch, order, int(t0), int(t1),
-                                int(steps), record_at, s1, s2, prev, state, *bufs)
+        if narrow_gd:
+            status = K.run_gd_narrow(th, P, T, float(opt.lr), int(t0), int(t1), int(steps), record_at, prev, state,
+                                     *bufs)
+        else:
+            status = K.run_discrete(th, P, T, code, float(opt.lr), mom, b1, b2, eps, batch, order, int(t0), int(t1),
+                                    int(steps), record_at, s1, s2, prev, state, *bufs)
         progress.advance(int(t1))
         if status != K.OK:
             break

@@ -209,36 +209,151 @@ def _reduction(red, nrows):
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
+def _loss_scalar(o, yv, loss):
+    """(ell(o, y), d ell / d o) for one output o and label y: square, logistic or exponential loss
+    (cross-entropy with a single class is 0 with derivative 0)."""
+    if loss == 0:
+        res = o - yv
+        return res * res, 2.0 * res
+    if loss == 1:
+        v = -yv * o
+        return max(v, 0.0) + math.log1p(math.exp(-abs(v))), -yv * _expit(v)
+    if loss == 2:
+        e = math.exp(-yv * o)
+        return e, -yv * e
+    return 0.0, 0.0
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
 def _loss_row(out, yr, yc, i, K, loss, G, s):
     """ell(f(x_i), y_i) for the outputs ``out`` (K,), writing d ell / d f into G[s, :]."""
-    ell = 0.0
-    if loss == 0:
-        for kk in range(K):
-            res = out[kk] - yr[i, kk]
-            ell += res * res
-            G[s, kk] = 2.0 * res
-    elif loss == 1:
-        yv = yr[i, 0]
-        v = -yv * out[0]
-        ell = max(v, 0.0) + math.log1p(math.exp(-abs(v)))
-        G[s, 0] = -yv * _expit(v)
-    elif loss == 2:
-        yv = yr[i, 0]
-        e = math.exp(-yv * out[0])
-        ell = e
-        G[s, 0] = -yv * e
-    else:
-        mx = out[0]
-        for kk in range(1, K):
-            mx = max(mx, out[kk])
-        acc = 0.0
-        for kk in range(K):
-            acc += math.exp(out[kk] - mx)
-        lse = mx + math.log(acc)
-        ell = lse - out[yc[i]]
-        for kk in range(K):
-            G[s, kk] = math.exp(out[kk] - lse) - (1.0 if kk == yc[i] else 0.0)
-    return ell
+    if loss != 3:
+        ell = 0.0
+        for kk in range(K):  # K > 1 only with the square loss
+            e, G[s, kk] = _loss_scalar(out[kk], yr[i, kk], loss)
+            ell += e
+        return ell
+    mx = out[0]
+    for kk in range(1, K):
+        mx = max(mx, out[kk])
+    acc = 0.0
+    for kk in range(K):
+        acc += math.exp(out[kk] - mx)
+    lse = mx + math.log(acc)
+    for kk in range(K):
+        G[s, kk] = math.exp(out[kk] - lse) - (1.0 if kk == yc[i] else 0.0)
+    return lse - out[yc[i]]
+
+
+@njit(cache=True, inline="always")
+def _pl_low_slope(act, slope):
+    """sigma'(v) for v <= 0 of a piecewise-linear activation: 0 (ReLU), slope (leaky ReLU), 1 (identity)."""
+    return 0.0 if act == 0 else (slope if act == 1 else 1.0)
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c):
+    """The gradient pass of :func:`_pl_grad` for a block of two samples."""
+    for j in range(m):
+        cj = c[0, j] if has_c else 0.0
+        w0, w1, aj = WT[0, j], WT[r1, j], aT[0, j]
+        v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
+        d0 = 1.0 if v0 > 0.0 else lo
+        d1 = 1.0 if v1 > 0.0 else lo
+        if tr_a:
+            gaT[0, j] += g0 * (d0 * v0) + g1 * (d1 * v1)
+        b0, b1 = g0 * aj * d0, g1 * aj * d1
+        if tr_W:
+            gWT[0, j] += p0 * b0 + p1 * b1
+            if d > 1:
+                gWT[1, j] += q0 * b0 + q1 * b1
+        if tr_c:
+            gc[0, j] += b0 + b1
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c):
+    """Loss r sum_i ell_i over ``rows[r0:r0+nrows]`` with its gradient added into the views GV, for
+    one output, d <= 2 and a piecewise-linear activation sigma(v) = v (v > 0), lo v (v <= 0).
+
+    Four samples at a time in two passes over the neurons: the outputs, then the gradient with
+    sigma and sigma' recomputed from v (cheaper than storing them). Each pass reads a neuron's
+    weights once for the four samples and writes its gradient once; a block of fewer samples is
+    padded with copies of its first one given zero weight.
+    """
+    aT, WT, c = V
+    gaT, gWT, gc = GV
+    r1 = 1 if d > 1 else 0
+    total = 0.0
+    for i0 in range(0, nrows, 4):
+        nb = min(4, nrows - i0)
+        i_0 = rows[r0 + i0]
+        i_1 = rows[r0 + i0 + (1 if nb > 1 else 0)]
+        i_2 = rows[r0 + i0 + (2 if nb > 2 else 0)]
+        i_3 = rows[r0 + i0 + (3 if nb > 3 else 0)]
+        p0, p1, p2, p3 = X[i_0, 0], X[i_1, 0], X[i_2, 0], X[i_3, 0]
+        q0, q1, q2, q3 = X[i_0, r1] * r1, X[i_1, r1] * r1, X[i_2, r1] * r1, X[i_3, r1] * r1
+        f0 = f1 = f2 = f3 = 0.0
+        if nb > 2:
+            for j in range(m):
+                cj = c[0, j] if has_c else 0.0
+                w0, w1, aj = WT[0, j], WT[r1, j], aT[0, j]
+                v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
+                v2, v3 = cj + p2 * w0 + q2 * w1, cj + p3 * w0 + q3 * w1
+                f0 += aj * (v0 if v0 > 0.0 else lo * v0)
+                f1 += aj * (v1 if v1 > 0.0 else lo * v1)
+                f2 += aj * (v2 if v2 > 0.0 else lo * v2)
+                f3 += aj * (v3 if v3 > 0.0 else lo * v3)
+        else:
+            for j in range(m):
+                cj = c[0, j] if has_c else 0.0
+                w0, w1, aj = WT[0, j], WT[r1, j], aT[0, j]
+                v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
+                f0 += aj * (v0 if v0 > 0.0 else lo * v0)
+                f1 += aj * (v1 if v1 > 0.0 else lo * v1)
+        ell, dl = _loss_scalar(scale * f0, yr[i_0, 0], loss)
+        total += ell
+        g0, g1, g2, g3 = dl * r * scale, 0.0, 0.0, 0.0
+        if nb > 1:
+            ell, dl = _loss_scalar(scale * f1, yr[i_1, 0], loss)
+            total += ell
+            g1 = dl * r * scale
+        if nb > 2:
+            ell, dl = _loss_scalar(scale * f2, yr[i_2, 0], loss)
+            total += ell
+            g2 = dl * r * scale
+        if nb > 3:
+            ell, dl = _loss_scalar(scale * f3, yr[i_3, 0], loss)
+            total += ell
+            g3 = dl * r * scale
+        if nb <= 2:
+            _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c)
+            continue
+        for j in range(m):
+            cj = c[0, j] if has_c else 0.0
+            w0, w1, aj = WT[0, j], WT[r1, j], aT[0, j]
+            v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
+            v2, v3 = cj + p2 * w0 + q2 * w1, cj + p3 * w0 + q3 * w1
+            d0 = 1.0 if v0 > 0.0 else lo
+            d1 = 1.0 if v1 > 0.0 else lo
+            d2 = 1.0 if v2 > 0.0 else lo
+            d3 = 1.0 if v3 > 0.0 else lo
+            if tr_a:
+                gaT[0, j] += g0 * (d0 * v0) + g1 * (d1 * v1) + g2 * (d2 * v2) + g3 * (d3 * v3)
+            b0, b1, b2, b3 = g0 * aj * d0, g1 * aj * d1, g2 * aj * d2, g3 * aj * d3
+            if tr_W:
+                gWT[0, j] += p0 * b0 + p1 * b1 + p2 * b2 + p3 * b3
+                if d > 1:
+                    gWT[1, j] += q0 * b0 + q1 * b1 + q2 * b2 + q3 * b3
+            if tr_c:
+                gc[0, j] += b0 + b1 + b2 + b3
+    return r * total
+
+
+@njit(cache=True, fastmath=FAST)
+def loss_grad_pl(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c):
+    """:func:`_pl_grad` as a function of its own, for the steps that are not inlined."""
+    return _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -412,37 +527,65 @@ def _objective(theta, g, V, GV, P, rows, r0, nrows):
      z, h, dh, b, out, G, Xg, Zg, Bg, GWs) = P
     for p in range(g.shape[0]):
         g[p] = 0.0
-    if Zg.shape[0] > 0:
+    if Zg.shape[0] == 0 and K == 1 and d <= 2 and (act == 0 or act == 1 or act == 4):
+        val = loss_grad_pl(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss,
+                           _reduction(red, nrows), tr_a, tr_W, tr_c)
+    elif Zg.shape[0] > 0:
         val = loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
                                 tr_a, tr_W, tr_c, h, dh, out, G, Xg, Zg, Bg, GWs)
     else:
         val = loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
                         tr_a, tr_W, tr_c, True, z, h, dh, b, out, G)
     if wd != 0.0:
-        for p in range(theta.shape[0]):
-            if mask[p]:
-                g[p] += wd * theta[p]
+        _add_decay(g, theta, mask, wd)
+    return val
+
+
+@njit(cache=True, fastmath=FAST)
+def _add_decay(g, theta, mask, wd):
+    """g += wd theta on the trainable coordinates (a call of its own keeps it out of inlined loops)."""
+    for p in range(theta.shape[0]):
+        if mask[p]:
+            g[p] += wd * theta[p]
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows, zero=True):
+    """:func:`_objective` for one output and d <= 2, written to be inlined into the step loop (the
+    call of the general :func:`loss_grad`, with its ~25 array arguments, costs more than a whole
+    step of a tiny network): :func:`_pl_grad` for piecewise-linear activations, else one fused
+    forward pass and one gradient pass per sample."""
+    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
+     z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
+    if zero:
+        for p in range(g.shape[0]):
+            g[p] = 0.0
+    r = _reduction(red, nrows)
+    if act == 0 or act == 1 or act == 4:
+        val = _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss, r,
+                       tr_a, tr_W, tr_c)
+    else:
+        val = _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale, loss, r,
+                             tr_a, tr_W, tr_c, H, DH)
+    if wd != 0.0:
+        _add_decay(g, theta, mask, wd)
     return val
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
-def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows):
-    """:func:`_objective` for one output and d <= 2, written to be inlined into the step loop: one
-    fused forward pass and one gradient pass per sample, no call (the call of the general
-    :func:`loss_grad`, with its ~25 array arguments, costs more than a whole step of a tiny network)."""
-    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
-     z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
+def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale, loss, r, tr_a, tr_W, tr_c,
+                   H, DH):
+    """Loss and gradient (added into GV) for one output, d <= 2 and any activation: per sample one
+    fused forward pass storing sigma and sigma' in H[0], DH[0], then one gradient pass."""
     aT, WT, c = V
     gaT, gWT, gc = GV
-    for p in range(g.shape[0]):
-        g[p] = 0.0
-    r = _reduction(red, nrows)
     total = 0.0
     for q in range(nrows):
         i = rows[r0 + q]
-        out[0] = scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, 0, aT)
-        total += _loss_row(out, yr, yc, i, 1, loss, G, 0)
-        g0 = G[0, 0] * r * scale
+        ell, dl = _loss_scalar(scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, 0, aT),
+                               yr[i, 0], loss)
+        total += ell
+        g0 = dl * r * scale
         x0 = X[i, 0]
         x1 = X[i, 1] if d > 1 else 0.0
         if tr_a:
@@ -457,10 +600,6 @@ def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows):
                         gWT[1, j] += x1 * bj
                 if tr_c:
                     gc[0, j] += bj
-    if wd != 0.0:
-        for p in range(theta.shape[0]):
-            if mask[p]:
-                g[p] += wd * theta[p]
     return r * total
 
 
@@ -482,7 +621,7 @@ def _record(i, step, time, theta, V, loss, g, P, T, rec_steps, rec_times, rec_lo
         snaps[i, :] = theta
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
 def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, steps, record_at,
                  s1, s2, prev, state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
     """Steps t0 .. t1-1 of a run of ``steps`` updates (and the final record when t1 == steps).
@@ -560,6 +699,40 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
                 s1[p] = b1 * s1[p] + (1.0 - b1) * g[p]
                 s2[p] = b2 * s2[p] + (1.0 - b2) * g[p] * g[p]
                 theta[p] += -lr * (s1[p] / c1) / (math.sqrt(s2[p] / c2) + eps)
+    return OK
+
+
+@njit(cache=True, fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
+def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
+                  rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
+    """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
+    d <= 2, n m <= NARROW_WORK): the same steps and records in a loop small enough for the compiler
+    to keep a tiny network's step in registers."""
+    n = P[0].shape[0]
+    allrows = np.arange(n)
+    g = np.zeros_like(theta)
+    V, GV = views(theta, 1, P[4], P[5]), views(g, 1, P[4], P[5])
+    k = int(state[1])
+    nrec = record_at.shape[0]
+    for t in range(t0, t1 + 1):
+        if t == t1 and t1 < steps:
+            break
+        loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n, False)
+        if not _finite(loss, g):
+            state[2], state[3] = DIVERGED, t
+            return DIVERGED
+        if k < nrec and record_at[k] == t:
+            _record(k, t, lr * t, theta, V, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
+                    rec_test, snaps)
+            k += 1
+            state[1] = k
+        if t == steps:
+            break
+        state[0] = loss
+        for p in range(theta.shape[0]):
+            prev[p] = theta[p]
+            theta[p] -= lr * g[p]
+            g[p] = 0.0
     return OK
 
 
