@@ -252,6 +252,29 @@ def _pl_low_slope(act, slope):
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
+def _lane_losses(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
+    """For a block of ``cnt`` <= 4 samples with sums f_s = sum_j a_j sigma(z_sj) and labels y_s:
+    total + the block's losses, and the output gradients g_s = r scale ell'(scale f_s, y_s)
+    (0 for the padding lanes s >= cnt)."""
+    ell, dl = _loss_scalar(scale * f0, y0, loss)
+    total += ell
+    g0, g1, g2, g3 = dl * r * scale, 0.0, 0.0, 0.0
+    if cnt > 1:
+        ell, dl = _loss_scalar(scale * f1, y1, loss)
+        total += ell
+        g1 = dl * r * scale
+    if cnt > 2:
+        ell, dl = _loss_scalar(scale * f2, y2, loss)
+        total += ell
+        g2 = dl * r * scale
+    if cnt > 3:
+        ell, dl = _loss_scalar(scale * f3, y3, loss)
+        total += ell
+        g3 = dl * r * scale
+    return total, g0, g1, g2, g3
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
 def _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c):
     """The gradient pass of :func:`_pl_grad` for a block of two samples."""
     for j in range(m):
@@ -311,21 +334,8 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
                 v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
                 f0 += aj * (v0 if v0 > 0.0 else lo * v0)
                 f1 += aj * (v1 if v1 > 0.0 else lo * v1)
-        ell, dl = _loss_scalar(scale * f0, yr[i_0, 0], loss)
-        total += ell
-        g0, g1, g2, g3 = dl * r * scale, 0.0, 0.0, 0.0
-        if nb > 1:
-            ell, dl = _loss_scalar(scale * f1, yr[i_1, 0], loss)
-            total += ell
-            g1 = dl * r * scale
-        if nb > 2:
-            ell, dl = _loss_scalar(scale * f2, yr[i_2, 0], loss)
-            total += ell
-            g2 = dl * r * scale
-        if nb > 3:
-            ell, dl = _loss_scalar(scale * f3, yr[i_3, 0], loss)
-            total += ell
-            g3 = dl * r * scale
+        total, g0, g1, g2, g3 = _lane_losses(total, nb, f0, f1, f2, f3, yr[i_0, 0], yr[i_1, 0], yr[i_2, 0],
+                                             yr[i_3, 0], loss, scale, r)
         if nb <= 2:
             _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c)
             continue
@@ -422,6 +432,50 @@ def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, sca
     return r * total
 
 
+@njit(cache=True, fastmath=FAST, inline="always")
+def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, loss, r, tr_a, tr_c):
+    """The per-sample part of :func:`loss_grad_blocked` for one output and a piecewise-linear
+    activation: from the pre-activations Zb (without c), the loss of rows[start:start+nb], d a and
+    d c, and Bb[s, j] = g_s a_j sigma'(z_sj). Two passes over four rows at a time (a block of fewer
+    rows is padded with its first row at zero weight; its B rows are not written), sigma recomputed."""
+    total = 0.0
+    for s0 in range(0, nb, 4):
+        cnt = min(4, nb - s0)
+        s1, s2, s3 = s0 + (1 if cnt > 1 else 0), s0 + (2 if cnt > 2 else 0), s0 + (3 if cnt > 3 else 0)
+        z0, z1, z2, z3 = Zb[s0], Zb[s1], Zb[s2], Zb[s3]
+        f0 = f1 = f2 = f3 = 0.0
+        for j in range(m):
+            cj = c[0, j] if has_c else 0.0
+            aj = aT[0, j]
+            v0, v1, v2, v3 = z0[j] + cj, z1[j] + cj, z2[j] + cj, z3[j] + cj
+            f0 += aj * (v0 if v0 > 0.0 else lo * v0)
+            f1 += aj * (v1 if v1 > 0.0 else lo * v1)
+            f2 += aj * (v2 if v2 > 0.0 else lo * v2)
+            f3 += aj * (v3 if v3 > 0.0 else lo * v3)
+        total, g0, g1, g2, g3 = _lane_losses(total, cnt, f0, f1, f2, f3, yr[rows[start + s0], 0],
+                                             yr[rows[start + s1], 0], yr[rows[start + s2], 0],
+                                             yr[rows[start + s3], 0], loss, scale, r)
+        b0, b1, b2, b3 = Bb[s0], Bb[s1], Bb[s2], Bb[s3]
+        for j in range(m):
+            cj = c[0, j] if has_c else 0.0
+            aj = aT[0, j]
+            v0, v1, v2, v3 = z0[j] + cj, z1[j] + cj, z2[j] + cj, z3[j] + cj
+            d0 = 1.0 if v0 > 0.0 else lo
+            d1 = 1.0 if v1 > 0.0 else lo
+            d2 = 1.0 if v2 > 0.0 else lo
+            d3 = 1.0 if v3 > 0.0 else lo
+            if tr_a:
+                gaT[0, j] += g0 * (d0 * v0) + g1 * (d1 * v1) + g2 * (d2 * v2) + g3 * (d3 * v3)
+            e0, e1, e2, e3 = g0 * aj * d0, g1 * aj * d1, g2 * aj * d2, g3 * aj * d3
+            b3[j] = e3                   # padded rows alias row s0: write it last
+            b2[j] = e2
+            b1[j] = e1
+            b0[j] = e0
+            if tr_c:
+                gc[0, j] += e0 + e1 + e2 + e3
+    return total
+
+
 @njit(cache=True, fastmath=FAST)
 def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
                       tr_a, tr_W, tr_c, H, DH, out, G, Xg, Zg, Bg, GWs):
@@ -444,6 +498,10 @@ def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, sl
                 Xg[s, k] = X[i, k]
         Xb, Zb, Bb = Xg[:nb], Zg[:nb], Bg[:nb]
         np.dot(Xb, WT, Zb)
+        if K == 1 and (act == 0 or act == 1 or act == 4):
+            total += _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, r0 + i0, nb, m, has_c, _pl_low_slope(act, slope),
+                              scale, loss, r, tr_a, tr_c)
+            nb = 0                       # (the loop below serves the other activations and K > 1)
         for s in range(nb):
             i = rows[r0 + i0 + s]
             zrow = Zb[s]
