@@ -275,6 +275,17 @@ def _lane_losses(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
+def _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo):
+    """sigma'(v_s) of a piecewise-linear activation (1 for v > 0, lo otherwise) for four lanes, and
+    the lanes' contribution sum_s g_s sigma(v_s) to d a_j (sigma(v) = sigma'(v) v)."""
+    d0 = 1.0 if v0 > 0.0 else lo
+    d1 = 1.0 if v1 > 0.0 else lo
+    d2 = 1.0 if v2 > 0.0 else lo
+    d3 = 1.0 if v3 > 0.0 else lo
+    return d0, d1, d2, d3, g0 * (d0 * v0) + g1 * (d1 * v1) + g2 * (d2 * v2) + g3 * (d3 * v3)
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
 def _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c):
     """The gradient pass of :func:`_pl_grad` for a block of two samples."""
     for j in range(m):
@@ -344,12 +355,9 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
             w0, w1, aj = WT[0, j], WT[r1, j], aT[0, j]
             v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
             v2, v3 = cj + p2 * w0 + q2 * w1, cj + p3 * w0 + q3 * w1
-            d0 = 1.0 if v0 > 0.0 else lo
-            d1 = 1.0 if v1 > 0.0 else lo
-            d2 = 1.0 if v2 > 0.0 else lo
-            d3 = 1.0 if v3 > 0.0 else lo
+            d0, d1, d2, d3, da = _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo)
             if tr_a:
-                gaT[0, j] += g0 * (d0 * v0) + g1 * (d1 * v1) + g2 * (d2 * v2) + g3 * (d3 * v3)
+                gaT[0, j] += da
             b0, b1, b2, b3 = g0 * aj * d0, g1 * aj * d1, g2 * aj * d2, g3 * aj * d3
             if tr_W:
                 gWT[0, j] += p0 * b0 + p1 * b1 + p2 * b2 + p3 * b3
@@ -460,12 +468,9 @@ def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, l
             cj = c[0, j] if has_c else 0.0
             aj = aT[0, j]
             v0, v1, v2, v3 = z0[j] + cj, z1[j] + cj, z2[j] + cj, z3[j] + cj
-            d0 = 1.0 if v0 > 0.0 else lo
-            d1 = 1.0 if v1 > 0.0 else lo
-            d2 = 1.0 if v2 > 0.0 else lo
-            d3 = 1.0 if v3 > 0.0 else lo
+            d0, d1, d2, d3, da = _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo)
             if tr_a:
-                gaT[0, j] += g0 * (d0 * v0) + g1 * (d1 * v1) + g2 * (d2 * v2) + g3 * (d3 * v3)
+                gaT[0, j] += da
             e0, e1, e2, e3 = g0 * aj * d0, g1 * aj * d1, g2 * aj * d2, g3 * aj * d3
             b3[j] = e3                   # padded rows alias row s0: write it last
             b2[j] = e2
