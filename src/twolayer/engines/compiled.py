@@ -96,8 +96,8 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
     if len(bounds) == 1:
         bounds = np.array([0, 0])
     status = K.OK
-    narrow_gd = (code == 0 and mom == 0.0 and batch == 0 and obj.layout.outputs == 1 and obj.layout.d <= 2
-                 and obj.n * obj.layout.m <= K.NARROW_WORK)
+    narrow_gd = code == 0 and mom == 0.0 and batch == 0 and K.narrow_full_batch(obj.layout.outputs, obj.layout.d,
+                                                                                obj.n, obj.layout.m)
     for t0, t1 in zip(bounds[:-1], bounds[1:]):
         if narrow_gd:
             status = K.run_gd_narrow(th, P, T, float(opt.lr), int(t0), int(t1), int(steps), record_at, prev, state,

@@ -2,9 +2,12 @@
 
 Internal layout: one flat vector ``theta = [a^T (K, m), W^T (d, m), c (m)]`` -- weights stored
 transposed so that every inner loop runs over neurons, contiguous and branch-free. A step walks
-the (mini)batch sample by sample: ``z = W^T x + c``, ``h = sigma(z)``, ``f = s a^T h``, then the
+the (mini)batch in blocks of samples: ``z = W^T x + c``, ``h = sigma(z)``, ``f = s a^T h``, then the
 loss derivative G and the gradient contributions ``s G h`` (a), ``x (s a G * sigma'(z))`` (W, c).
-Recording, weight decay, frozen layers, momentum and Adam all happen inside the compiled loop.
+Four paths do this (see :func:`_objective`): piecewise-linear activations with one output and
+d <= 2 (:func:`_pl_grad`), the fused narrow pass for the others, BLAS products for wide inputs
+(:func:`loss_grad_blocked`), and the general per-sample kernel (:func:`loss_grad`). Recording,
+weight decay, frozen layers, momentum and Adam all happen inside the compiled loop.
 
 The functions here take plain arrays and integer codes; :mod:`.compiled` prepares them.
 """
@@ -61,7 +64,7 @@ def _expit(v):
 
 SB = 4  # samples per block in the backward pass
 GB = 64  # samples per block of the matrix-product path (:func:`loss_grad_blocked`)
-NARROW_WORK = 300  # (samples per step) x m up to which narrow steps are inlined (measured crossover ~400)
+NARROW_WORK = 300  # n m up to which full-batch GD of a narrow problem runs in run_gd_narrow (crossover ~400)
 
 
 @njit(cache=True, inline="always")
@@ -613,16 +616,14 @@ def _add_decay(g, theta, mask, wd):
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
-def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows, zero=True):
+def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows):
     """:func:`_objective` for one output and d <= 2, written to be inlined into the step loop (the
     call of the general :func:`loss_grad`, with its ~25 array arguments, costs more than a whole
     step of a tiny network): :func:`_pl_grad` for piecewise-linear activations, else one fused
-    forward pass and one gradient pass per sample."""
+    forward pass and one gradient pass per sample. ``g`` must be zero on entry (the caller's
+    update pass zeroes it)."""
     (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
      z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
-    if zero:
-        for p in range(g.shape[0]):
-            g[p] = 0.0
     r = _reduction(red, nrows)
     if act == 0 or act == 1 or act == 4:
         val = _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss, r,
@@ -698,51 +699,37 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     allrows = np.arange(n)
     oflat = order.reshape(-1)  # flat, so that a minibatch is an offset rather than a view
     g = np.zeros_like(theta)
-    Kout, m, d = P[3], P[4], P[5]
-    # the inlined narrow objective pays off while a step is small; beyond, the blocked gradient
-    # accumulation of loss_grad (one store per 4 samples) wins
-    narrow = Kout == 1 and d <= 2 and (batch if batch > 0 else n) * m <= NARROW_WORK
-    V, GV = views(theta, Kout, m, d), views(g, Kout, m, d)
+    V, GV = views(theta, P[3], P[4], P[5]), views(g, P[3], P[4], P[5])
     k = int(state[1])
     per_epoch = (n + batch - 1) // batch if batch > 0 else 1
+    loss = np.nan
     for t in range(t0, t1 + 1):
         if t == t1 and t1 < steps:
             break
-        recorded = False
-        if k < record_at.shape[0] and record_at[k] == t:
-            if narrow:
-                loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n)
-            else:
-                loss = _objective(theta, g, V, GV, P, allrows, 0, n)
+        recorded = k < record_at.shape[0] and record_at[k] == t
+        # phase 0: the full-batch evaluation a record needs; phase 1: the step's own (reusing
+        # phase 0's for full-batch steps). One call site keeps the compiled loop small.
+        for phase in range(2):
+            if phase == 0 and not recorded:
+                continue
+            if phase == 1 and (t == steps or (batch == 0 and recorded)):
+                break
+            rows, r0, nrows = allrows, 0, n
+            if phase == 1 and batch > 0:
+                e = t // per_epoch
+                start = (t - e * per_epoch) * batch
+                rows, r0, nrows = oflat, e * order.shape[1] + start, min(start + batch, n) - start
+            loss = _objective(theta, g, V, GV, P, rows, r0, nrows)
             if not _finite(loss, g):
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
-            _record(k, t, lr * t, theta, V, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
-            k += 1
-            state[1] = k
-            recorded = True
+            if phase == 0:
+                _record(k, t, lr * t, theta, V, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
+                        rec_test, snaps)
+                k += 1
+                state[1] = k
         if t == steps:
             break
-        if batch == 0:
-            if not recorded:
-                if narrow:
-                    loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n)
-                else:
-                    loss = _objective(theta, g, V, GV, P, allrows, 0, n)
-                if not _finite(loss, g):
-                    state[2], state[3] = DIVERGED, t
-                    return DIVERGED
-        else:
-            e = t // per_epoch
-            start = (t - e * per_epoch) * batch
-            stop = min(start + batch, n)
-            if narrow:
-                loss = _objective_narrow(theta, g, V, GV, P, oflat, e * order.shape[1] + start, stop - start)
-            else:
-                loss = _objective(theta, g, V, GV, P, oflat, e * order.shape[1] + start, stop - start)
-            if not _finite(loss, g):
-                state[2], state[3] = DIVERGED, t
-                return DIVERGED
         state[0] = loss
         if opt == 0:
             if mom == 0.0:
@@ -765,6 +752,12 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     return OK
 
 
+@njit(cache=True)
+def narrow_full_batch(K, d, n, m):
+    """Whether full-batch GD runs in :func:`run_gd_narrow`: one output, d <= 2, n m <= NARROW_WORK."""
+    return K == 1 and d <= 2 and n * m <= NARROW_WORK
+
+
 @njit(cache=True, fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
 def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
                   rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
@@ -780,7 +773,7 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
     for t in range(t0, t1 + 1):
         if t == t1 and t1 < steps:
             break
-        loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n, False)
+        loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n)
         if not _finite(loss, g):
             state[2], state[3] = DIVERGED, t
             return DIVERGED
@@ -969,10 +962,15 @@ def run_discrete_many(thetas, D, T, wds, lrs, opt, mom, b1, b2, eps, batch, orde
     """
     (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask) = D
     R = thetas.shape[0]
+    narrow_gd = opt == 0 and mom == 0.0 and batch == 0 and narrow_full_batch(K, d, X.shape[0], m)
     for r in prange(R):
         P = (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wds[r],
              np.zeros(m), np.zeros((SB, m)), np.zeros((SB, m)), np.zeros((SB, m)), np.zeros(K), np.zeros((SB, K)),
              np.zeros((0, d)), np.zeros((0, m)), np.zeros((0, m)), np.zeros((0, m)))
-        run_discrete(thetas[r], P, T, opt, lrs[r], mom, b1, b2, eps, batch, orders[r], 0, steps, steps,
-                     record_at, s1[r], s2[r], prevs[r], states[r], rec_steps[r], rec_times[r], rec_loss[r],
-                     rec_obj[r], rec_gn[r], rec_test[r], snaps[r])
+        if narrow_gd:
+            run_gd_narrow(thetas[r], P, T, lrs[r], 0, steps, steps, record_at, prevs[r], states[r], rec_steps[r],
+                          rec_times[r], rec_loss[r], rec_obj[r], rec_gn[r], rec_test[r], snaps[r])
+        else:
+            run_discrete(thetas[r], P, T, opt, lrs[r], mom, b1, b2, eps, batch, orders[r], 0, steps, steps,
+                         record_at, s1[r], s2[r], prevs[r], states[r], rec_steps[r], rec_times[r], rec_loss[r],
+                         rec_obj[r], rec_gn[r], rec_test[r], snaps[r])
