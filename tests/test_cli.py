@@ -76,3 +76,14 @@ def test_list_and_train_and_reproduce(tmp_path, capsys):
     index = (root / "index.html").read_text()
     assert "saddle-to-saddle/report.md" in index and "saddle-to-saddle/figures/loss.png" in index
     assert not list(root.glob(".*tmp*"))  # atomic writes leave no temporary folders
+
+
+def test_playground_refuses_a_busy_or_invalid_port(capsys):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert main(["playground", "--port", str(port)]) == 2
+    assert f"--port={port}" in capsys.readouterr().err
+    assert main(["playground", "--port", "70000"]) == 2
+    assert "65535" in capsys.readouterr().err

@@ -203,8 +203,16 @@ def create_app(fps: float = 20.0, max_sessions: int = 8) -> Starlette:
 
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> None:
     """Run the playground with uvicorn until interrupted (``twolayer playground``)."""
+    import socket
+
     import uvicorn
 
+    try:                                  # a clear error before uvicorn's own
+        with socket.create_server((host, port)):
+            pass
+    except OSError as err:
+        raise InvalidParameter("--port", port, f"cannot listen on {host}:{port} ({err.strerror}); "
+                               "pick another port with --port") from None
     url = f"http://{host}:{port}/"
     print(f"twolayer playground: {url} (Ctrl-C stops it)")
     if open_browser:
