@@ -6,37 +6,21 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-import math
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 from . import __version__
 from .experiments import EXPERIMENTS, Context, get_experiment
 from .errors import DataUnavailable
-
-
-def _clean(value):
-    """JSON-safe numbers: numpy scalars to Python, non-finite floats to None."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+from .jsonsafe import json_safe
 
 
 def write_json(path: Path, obj) -> None:
-    path.write_text(json.dumps(_clean(obj), indent=2) + "\n")
+    path.write_text(json.dumps(json_safe(obj), indent=2) + "\n")
 
 
 def atomic_folder(out: Path):
@@ -72,12 +56,12 @@ def write_report(folder: Path, title: str, intro: str, ctx: Context, metrics: di
     for note in ctx.notes:
         lines += [note, ""]
     lines += ["## Key numbers", "", "| metric | value |", "|---|---|"]
-    lines += [f"| `{k}` | {_format_metric(v)} |" for k, v in _clean(metrics).items()]
+    lines += [f"| `{k}` | {_format_metric(v)} |" for k, v in json_safe(metrics).items()]
     lines += [""]
     for name, fig_title, caption in ctx.figures:
         lines += [f"## {fig_title}", "", f"![{fig_title}](figures/{name}.png)", "", caption,
                   "", f"([PDF](figures/{name}.pdf))", ""]
-    lines += ["## Configuration", "", "```json", json.dumps(_clean(config), indent=2), "```", ""]
+    lines += ["## Configuration", "", "```json", json.dumps(json_safe(config), indent=2), "```", ""]
     (folder / "report.md").write_text("\n".join(lines))
 
 
@@ -129,7 +113,7 @@ def write_gallery(root: Path, entries: list[dict]) -> Path:
             rel = html.escape(f"{e['name']}/figures/{png.name}")
             parts.append(f"<a href='{rel}'><img src='{rel}' alt='{html.escape(png.stem)}'></a>")
         rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(_format_metric(v))}</td></tr>"
-                       for k, v in _clean(e["metrics"]).items())
+                       for k, v in json_safe(e["metrics"]).items())
         parts.append(f"<table>{rows}</table>")
     parts.append("</body></html>")
     path = Path(root) / "index.html"

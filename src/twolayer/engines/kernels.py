@@ -249,6 +249,12 @@ def _loss_row(out, yr, yc, i, K, loss, G, s):
 
 
 @njit(cache=True, inline="always")
+def _piecewise_linear(act):
+    """ReLU, leaky ReLU or the identity: sigma(v) = sigma'(v) v."""
+    return act == 0 or act == 1 or act == 4
+
+
+@njit(cache=True, inline="always")
 def _pl_low_slope(act, slope):
     """sigma'(v) for v <= 0 of a piecewise-linear activation: 0 (ReLU), slope (leaky ReLU), 1 (identity)."""
     return 0.0 if act == 0 else (slope if act == 1 else 1.0)
@@ -484,6 +490,55 @@ def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, l
     return total
 
 
+@njit(cache=True, fastmath=FAST, inline="always")
+def _rows(aT, c, gaT, gc, Zb, Bb, yr, yc, rows, start, nb, K, m, has_c, act, slope, scale, loss, r, tr_a, tr_c,
+          H, DH, out, G):
+    """The per-sample part of :func:`loss_grad_blocked` for any activation and K outputs: from the
+    pre-activations Zb (without c; c is added in place), the loss of rows[start:start+nb], d a, d c
+    and Bb[s, j] = (sum_k G_sk a_jk) sigma'(z_sj)."""
+    total = 0.0
+    for s in range(nb):
+        i = rows[start + s]
+        zrow = Zb[s]
+        if has_c:
+            for j in range(m):
+                zrow[j] += c[0, j]
+        _activate(zrow, H, DH, 0, m, act, slope)
+        for kk in range(K):
+            acc = 0.0
+            for j in range(m):
+                acc += aT[kk, j] * H[0, j]
+            out[kk] = scale * acc
+        total += _loss_row(out, yr, yc, i, K, loss, G, 0)
+        for kk in range(K):
+            G[0, kk] *= r * scale
+        if K == 1:  # one fused pass: d a += g h, B = g a sigma'(z)
+            g0 = G[0, 0]
+            if tr_a:
+                for j in range(m):
+                    gaT[0, j] += g0 * H[0, j]
+                    Bb[s, j] = g0 * aT[0, j] * DH[0, j]
+            else:
+                for j in range(m):
+                    Bb[s, j] = g0 * aT[0, j] * DH[0, j]
+        else:
+            for j in range(m):
+                Bb[s, j] = 0.0
+            for kk in range(K):
+                gk = G[0, kk]
+                if tr_a:
+                    for j in range(m):
+                        gaT[kk, j] += gk * H[0, j]
+                for j in range(m):
+                    Bb[s, j] += gk * aT[kk, j]
+            for j in range(m):
+                Bb[s, j] *= DH[0, j]
+        if tr_c:
+            for j in range(m):
+                gc[0, j] += Bb[s, j]
+    return total
+
+
 @njit(cache=True, fastmath=FAST)
 def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
                       tr_a, tr_W, tr_c, H, DH, out, G, Xg, Zg, Bg, GWs):
@@ -506,49 +561,12 @@ def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, sl
                 Xg[s, k] = X[i, k]
         Xb, Zb, Bb = Xg[:nb], Zg[:nb], Bg[:nb]
         np.dot(Xb, WT, Zb)
-        if K == 1 and (act == 0 or act == 1 or act == 4):
+        if K == 1 and _piecewise_linear(act):
             total += _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, r0 + i0, nb, m, has_c, _pl_low_slope(act, slope),
                               scale, loss, r, tr_a, tr_c)
-            nb = 0                       # (the loop below serves the other activations and K > 1)
-        for s in range(nb):
-            i = rows[r0 + i0 + s]
-            zrow = Zb[s]
-            if has_c:
-                for j in range(m):
-                    zrow[j] += c[0, j]
-            _activate(zrow, H, DH, 0, m, act, slope)
-            for kk in range(K):
-                acc = 0.0
-                for j in range(m):
-                    acc += aT[kk, j] * H[0, j]
-                out[kk] = scale * acc
-            total += _loss_row(out, yr, yc, i, K, loss, G, 0)
-            for kk in range(K):
-                G[0, kk] *= r * scale
-            if K == 1:  # one fused pass: d a += g h, B = g a sigma'(z)
-                g0 = G[0, 0]
-                if tr_a:
-                    for j in range(m):
-                        gaT[0, j] += g0 * H[0, j]
-                        Bb[s, j] = g0 * aT[0, j] * DH[0, j]
-                else:
-                    for j in range(m):
-                        Bb[s, j] = g0 * aT[0, j] * DH[0, j]
-            else:
-                for j in range(m):
-                    Bb[s, j] = 0.0
-                for kk in range(K):
-                    gk = G[0, kk]
-                    if tr_a:
-                        for j in range(m):
-                            gaT[kk, j] += gk * H[0, j]
-                    for j in range(m):
-                        Bb[s, j] += gk * aT[kk, j]
-                for j in range(m):
-                    Bb[s, j] *= DH[0, j]
-            if tr_c:
-                for j in range(m):
-                    gc[0, j] += Bb[s, j]
+        else:
+            total += _rows(aT, c, gaT, gc, Zb, Bb, yr, yc, rows, r0 + i0, nb, K, m, has_c, act, slope, scale, loss,
+                           r, tr_a, tr_c, H, DH, out, G)
         if tr_W:
             np.dot(Xb.T, Bb, GWs)
             for k in range(d):
@@ -593,7 +611,7 @@ def _objective(theta, g, V, GV, P, rows, r0, nrows):
      z, h, dh, b, out, G, Xg, Zg, Bg, GWs) = P
     for p in range(g.shape[0]):
         g[p] = 0.0
-    if Zg.shape[0] == 0 and K == 1 and d <= 2 and (act == 0 or act == 1 or act == 4):
+    if Zg.shape[0] == 0 and K == 1 and d <= 2 and _piecewise_linear(act):
         val = loss_grad_pl(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss,
                            _reduction(red, nrows), tr_a, tr_W, tr_c)
     elif Zg.shape[0] > 0:
@@ -625,7 +643,7 @@ def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows):
     (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
      z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
     r = _reduction(red, nrows)
-    if act == 0 or act == 1 or act == 4:
+    if _piecewise_linear(act):
         val = _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss, r,
                        tr_a, tr_W, tr_c)
     else:

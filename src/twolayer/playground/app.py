@@ -44,9 +44,9 @@ MAX_MESSAGE = 10_000      # characters of one client message
 def schema() -> dict:
     """What the page needs to build its controls: every field with its default and its choices or
     limits (the same tables :func:`~.session.parse_settings` validates against)."""
-    out = []
+    out, defaults = [], Settings()
     for f in fields(Settings):
-        default = getattr(Settings(), f.name)
+        default = getattr(defaults, f.name)
         entry = {"name": f.name, "default": list(default) if isinstance(default, tuple) else default}
         if f.name in CHOICES:
             entry["choices"] = list(CHOICES[f.name])
@@ -57,9 +57,9 @@ def schema() -> dict:
     return {"event": "schema", "fields": out}
 
 
-def error_event(err: Exception, field: str | None = None) -> dict:
-    name = getattr(err, "name", field)
-    return {"event": "error", "field": name, "message": str(err)}
+def error_event(err: TwolayerError) -> dict:
+    """The event an invalid message gets: the field it names and the error's text."""
+    return {"event": "error", "field": getattr(err, "name", None), "message": str(err)}
 
 
 class Connection:
@@ -184,8 +184,9 @@ def create_app(fps: float = 20.0, max_sessions: int = 8) -> Starlette:
     async def websocket(ws: WebSocket):
         await ws.accept()
         if len(active) >= max_sessions:
-            await ws.send_text(json.dumps({"event": "error", "field": "sessions", "message":
-                                           f"{max_sessions} tabs are already training; close one and reload"}))
+            busy = InvalidParameter("sessions", len(active), f"{max_sessions} tabs are already training; close one "
+                                    "and reload")
+            await ws.send_text(json.dumps(error_event(busy)))
             await ws.close()
             return
         conn = Connection(ws, fps)

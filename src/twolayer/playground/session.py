@@ -28,6 +28,7 @@ from ..analysis import balance_errors, stable_rank
 from ..data import with_bias
 from ..errors import DivergenceError, InvalidParameter
 from ..init import INITS, init_net
+from ..jsonsafe import json_safe
 from ..objective import Objective
 from ..optim import GD, SGD, Flow
 from ..train import train
@@ -137,16 +138,6 @@ def make_problem(name: str, seed: int):
     return X, labels[k], Xt, labels[kt], 2
 
 
-def finite_or_none(value):
-    """A float for JSON, or None when it is NaN or infinite."""
-    v = float(value)
-    return v if math.isfinite(v) else None
-
-
-def finite_list(values) -> list:
-    return [finite_or_none(v) for v in np.asarray(values, dtype=float).ravel()]
-
-
 class Session:
     """One page's run: ``advance()`` trains ``steps_per_frame`` more steps and returns a frame, or a
     ``{"event": "diverged", ...}`` message once the run has diverged (it then stays stopped)."""
@@ -210,32 +201,28 @@ class Session:
         """The JSON-safe picture of the current network (also recorded for :meth:`trajectory`)."""
         net, W = self.net, self.net.W
         train_loss, test_loss = self.record()
-        out = {"event": "frame", "step": self.step, "time": finite_or_none(self.time),
-               "train_loss": finite_or_none(train_loss),
-               "test_loss": None if test_loss is None else finite_or_none(test_loss)}
+        out = {"event": "frame", "step": self.step, "time": self.time, "train_loss": train_loss,
+               "test_loss": test_loss}
         if self.dim == 2:
             g = np.linspace(-3.0, 3.0, GRID)
             P = np.zeros((GRID * GRID, self.X.shape[1]))
             P[:, 0], P[:, 1] = np.repeat(g, GRID), np.tile(g, GRID)
-            out["function"] = {"x": finite_list(g), "values": finite_list(net(P))}
-            out["neurons"] = {"x": finite_list(np.abs(net.a) * W[:, 0]), "y": finite_list(np.abs(net.a) * W[:, 1]),
-                              "sign": finite_list(np.sign(net.a))}
+            out["function"] = {"x": g, "values": net(P)}
+            out["neurons"] = {"x": np.abs(net.a) * W[:, 0], "y": np.abs(net.a) * W[:, 1], "sign": np.sign(net.a)}
         else:
             lo, hi = float(self.X[:, 0].min()), float(self.X[:, 0].max())
             x = np.linspace(lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo), LINE)
             inputs = with_bias(x) if self.settings.problem == "thesis-1.1.0" else x[:, None]
-            out["function"] = {"x": finite_list(x), "values": finite_list(net(inputs))}
+            out["function"] = {"x": x, "values": net(inputs)}
             w1 = W[:, 0]
             b = W[:, 1] if self.settings.problem == "thesis-1.1.0" else (net.c if net.bias else np.zeros(net.m))
             with np.errstate(divide="ignore", invalid="ignore"):
                 kink = -b / w1
-            out["neurons"] = {"x": finite_list(kink), "y": finite_list(np.sign(net.a) * np.hypot(w1, b)),
-                              "sign": finite_list(np.sign(net.a))}
+            out["neurons"] = {"x": kink, "y": np.sign(net.a) * np.hypot(w1, b), "sign": np.sign(net.a)}
         moved = np.linalg.norm(net.theta - self.net0.theta) / max(np.linalg.norm(self.net0.theta), 1e-300)
-        out["diagnostics"] = {"relative_weight_change": finite_or_none(moved),
-                              "stable_rank_W": finite_or_none(stable_rank(W)),
-                              "balance_linf": finite_or_none(balance_errors(net.a, W, np.sign(self.net0.a))[1])}
-        return out
+        out["diagnostics"] = {"relative_weight_change": moved, "stable_rank_W": stable_rank(W),
+                              "balance_linf": balance_errors(net.a, W, np.sign(self.net0.a))[1]}
+        return json_safe(out)
 
     def record(self) -> tuple:
         """Append the current point to the history; returns (train loss, test loss or None)."""
@@ -272,8 +259,8 @@ class Session:
         """The settings in force, the step size they give and the training data (what the page draws
         under the function: the first one or two input coordinates and the labels)."""
         X, s = self.X, self.settings
-        points = {"x": finite_list(X[:, 0]), "labels": finite_list(self.y)}
+        points = {"x": X[:, 0], "labels": self.y}
         if self.dim == 2:
-            points["y"] = finite_list(X[:, 1])
-        return {"event": "settings", "settings": {**asdict(s), "trainable": list(s.trainable)},
-                "step_size": s.step_size(), "dim": self.dim, "data": points}
+            points["y"] = X[:, 1]
+        return json_safe({"event": "settings", "settings": asdict(s), "step_size": s.step_size(), "dim": self.dim,
+                          "data": points})
