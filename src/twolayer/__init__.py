@@ -17,10 +17,21 @@ from .sweep import train_many
 from .train import train
 from .trajectory import Trajectory, log_steps
 
+
+
+def __getattr__(name):
+    """``tl.plots`` on first use (it imports Matplotlib, which plain training does not need)."""
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'twolayer' has no attribute {name!r}")
+
+
 try:
     __version__ = version("twolayer")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
 __all__ = ["Net", "init_net", "train", "train_many", "Trajectory", "log_steps", "GD", "SGD", "Adam", "Flow", "Objective",
-           "TwolayerError", "InvalidParameter", "DivergenceError", "FlowStalled", "DataUnavailable", "analysis", "data", "ntk", "__version__"]
+           "TwolayerError", "InvalidParameter", "DivergenceError", "FlowStalled", "DataUnavailable", "analysis", "data", "ntk", "plots", "__version__"]

@@ -7,13 +7,14 @@ import time
 import numpy as np
 
 from .data import load
-from .errors import check_choice
+from .errors import Interrupted, check_choice
 from .experiments import Context
 from .init import init_net
 from .optim import GD, SGD, Adam, Flow
 from .plots import loss_curve, new_figure, orientation_plane
-from .results import atomic_folder, write_json, write_report
-from .train import train
+from .outdir import ResultsFolder, check_out
+from .results import write_json, write_report
+from .train import execute, prepare
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.0, batch_size: int = 1):
@@ -23,26 +24,47 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0, batch_size: int 
 
 
 def train_adhoc(args):
-    """Run the training the flags describe; return (folder, metrics)."""
+    """Run the training the flags describe; return (folder, metrics).
+
+    Everything is validated (the output folder first) before any allocation or folder is made."""
+    check_out(args.out)
     X, y, Xt, yt = load(args.data, seed=args.seed)
     net = init_net(X.shape[1], args.width, args.activation, args.scaling, bias=args.bias, init=args.init,
                    scale=args.scale, outer_scale=args.outer_scale, slope=args.slope, seed=args.seed)
     opt = make_optimizer(args.optimizer, args.lr, args.momentum, args.batch_size)
     flow = isinstance(opt, Flow)
     trainable = None if args.trainable is None else tuple(t.strip() for t in args.trainable.split(","))
-    tmp, commit = atomic_folder(args.out)
-    start = time.perf_counter()
-    traj = train(net, X, y, loss=args.loss, reduction=args.reduction, weight_decay=args.weight_decay,
-                 trainable=trainable, optimizer=opt, steps=None if flow else args.steps,
-                 t_max=args.t_max if flow else None, record_every=args.record_every,
-                 engine=args.engine, seed=args.seed, X_test=Xt, y_test=yt, quiet=args.quiet)
-    theta0 = net.theta
+    spec = prepare(net, X, y, loss=args.loss, reduction=args.reduction, weight_decay=args.weight_decay,
+                   trainable=trainable, optimizer=opt, steps=None if flow else args.steps,
+                   t_max=args.t_max if flow else None, record_every=args.record_every,
+                   engine=args.engine, seed=args.seed, X_test=Xt, y_test=yt, quiet=args.quiet)
+    with ResultsFolder(args.out) as tmp:
+        start = time.perf_counter()
+        try:
+            traj = execute(spec)
+        except Interrupted as err:
+            if not args.keep_partial or err.trajectory is None or len(err.trajectory) == 0:
+                raise
+            traj = err.trajectory
+        return args.out, _write_results(tmp, args, spec, traj, X, y, time.perf_counter() - start)
+
+
+def _write_results(tmp, args, spec, traj, X, y, elapsed: float) -> dict:
+    """Write the results folder of ``traj`` (complete or interrupted) into ``tmp``; return the metrics."""
+    flow = spec.is_flow
+    theta0 = spec.net.theta
     metrics = {"final_loss": float(traj.train_loss[-1]),
                "final_test_loss": None if traj.test_loss is None else float(traj.test_loss[-1]),
                "theta_norm": traj.final.norm,
                "relative_weight_change": float(np.linalg.norm(traj.final.theta - theta0) / max(np.linalg.norm(theta0), 1e-300)),
-               "elapsed_s": time.perf_counter() - start}
+               "elapsed_s": elapsed, "interrupted_at": traj.info.get("interrupted_at"),
+               "warnings": traj.info.get("warnings", [])}
     ctx = Context(tmp, engine=args.engine, quiet=args.quiet)
+    if metrics["interrupted_at"] is not None:
+        ctx.note(f"**Interrupted** (Ctrl-C) at {metrics['interrupted_at']}: this folder holds the points recorded "
+                 "until then (`--keep-partial`).")
+    for warning in metrics["warnings"]:
+        ctx.note(f"**Warning:** {warning}.")
     ctx.save_trajectory(traj)
     fig, ax = new_figure(1, 1, width=5.5)
     losses = {"train": traj.train_loss} | ({} if traj.test_loss is None else {"test": traj.test_loss})
@@ -58,5 +80,4 @@ def train_adhoc(args):
     write_json(tmp / "config.json", config)
     write_json(tmp / "metrics.json", metrics)
     write_report(tmp, "ad-hoc training run", f"`twolayer train` on data set `{args.data}`.", ctx, metrics, config)
-    commit()
-    return args.out, metrics
+    return metrics

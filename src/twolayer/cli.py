@@ -1,20 +1,54 @@
-"""The ``twolayer`` command: list, run, reproduce, train, playground."""
+"""The ``twolayer`` command: list, show, run, reproduce, train, playground."""
 
 from __future__ import annotations
 
 import argparse
+import math
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
-from .errors import DivergenceError, InvalidParameter, TwolayerError
+from .errors import DivergenceError, Interrupted, InvalidParameter, TwolayerError
 
-EPILOG = "User errors exit with status 2 and one line on stderr."
+EPILOG = ("User errors exit with status 2 and one line on stderr. --out never replaces a folder that "
+          "twolayer did not write (see the README).")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, status 2, no usage dump
         sys.stderr.write(f"twolayer: error: {message} (see '{self.prog} --help')\n")
         sys.exit(2)
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows every option's default."""
+
+
+def integer(text: str) -> int:
+    """An integer option; accepts 1e6 and 1_000_000 as well as 1000000."""
+    try:
+        value = float(text) if any(ch in text.lower() for ch in "e.") else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}")
+    return int(value)
+
+
+def number(text: str) -> float:
+    """A finite real option."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _choices(names) -> str:
+    return " | ".join(names)
 
 
 def _key_values(items) -> dict:
@@ -30,9 +64,38 @@ def _key_values(items) -> dict:
 def cmd_list(args) -> int:
     from .experiments import EXPERIMENTS
 
+    columns = shutil.get_terminal_size((100, 24)).columns
     width = max(len(n) for n in EXPERIMENTS)
-    for name, exp in EXPERIMENTS.items():
-        print(f"{name:<{width}}  {exp.seed_file}  {exp.description}")
+    for name in sorted(EXPERIMENTS):
+        exp = EXPERIMENTS[name]
+        text = f"[{exp.source or exp.seed_file}] {exp.description}"
+        lines = textwrap.wrap(text, max(30, columns - width - 2))
+        print(f"{name:<{width}}  {lines[0]}")
+        for line in lines[1:]:
+            print(" " * (width + 2) + line)
+    return 0
+
+
+def cmd_show(args) -> int:
+    """The experiment's description and its --set keys (type, full and quick default, range, meaning)."""
+    from .experiments import get_experiment
+
+    exp = get_experiment(args.name)
+    print(f"{exp.name}: {exp.description}")
+    print(f"source: {exp.source + ' ' if exp.source else ''}(seeds/{exp.seed_file})")
+    print(f"usage: twolayer run {exp.name} [--quick] [--out DIR] [--seed N] [--engine ...] [--set KEY=VALUE ...]")
+    print("\nsettings (--set KEY=VALUE; lists as 1,2,3):")
+    rows = exp.fields()
+
+    def shown(v):
+        return ",".join(map(str, v)) if isinstance(v, tuple) else f"{v:g}" if isinstance(v, float) else str(v)
+
+    key_w = max(len(r["key"]) for r in rows)
+    for r in rows:
+        quick = "" if r["quick"] == r["full"] else f" (quick: {shown(r['quick'])})"
+        print(f"  {r['key']:<{key_w}}  {r['type']}, default {shown(r['full'])}{quick}; accepts {r['accepted']}")
+        if r["help"]:
+            print(" " * (key_w + 4) + r["help"])
     return 0
 
 
@@ -62,12 +125,27 @@ def cmd_reproduce(args) -> int:
 def cmd_train(args) -> int:
     from .adhoc import train_adhoc
 
-    folder, metrics = train_adhoc(args)
+    try:
+        folder, metrics = train_adhoc(args)
+    except InvalidParameter as err:     # name the flag the user typed, not the library's keyword
+        raise _as_flag(err, args) from None
     print(f"train: results in {folder}")
     for key in ("final_loss", "final_test_loss", "theta_norm", "relative_weight_change", "elapsed_s"):
         if metrics.get(key) is not None:
             print(f"  {key} = {metrics[key]:.6g}")
+    for warning in metrics.get("warnings", []):
+        print(f"twolayer: warning: {warning}", file=sys.stderr)
+    if metrics.get("interrupted_at") is not None:
+        print(f"twolayer: interrupted at {metrics['interrupted_at']}; the partial run is in {folder}", file=sys.stderr)
+        return 130
     return 0
+
+
+def _as_flag(err: InvalidParameter, args) -> InvalidParameter:
+    flag = "--" + str(err.name).replace("_", "-")
+    if hasattr(args, str(err.name)) and not str(err.name).startswith("-"):
+        return InvalidParameter(flag, err.value, err.accepted)
+    return err
 
 
 def cmd_playground(args) -> int:
@@ -79,23 +157,63 @@ def cmd_playground(args) -> int:
     return 0
 
 
+def add_train_options(t) -> None:
+    """The flags of ``twolayer train``, with the accepted names read from the library's registries."""
+    from .activations import ACTIVATIONS
+    from .data import DATASETS
+    from .engines import ENGINES
+    from .init import INITS
+    from .losses import LOSSES, REDUCTIONS
+    from .net import SCALINGS
+
+    t.add_argument("--data", default="thesis-1.1.0", help="data set: " + _choices(DATASETS))
+    t.add_argument("--width", type=integer, default=60, help="number of neurons m")
+    t.add_argument("--activation", default="relu", help=_choices(ACTIVATIONS))
+    t.add_argument("--slope", type=number, default=0.01, help="negative slope of leaky_relu")
+    t.add_argument("--scaling", default="none", help="output scale: " + _choices(SCALINGS))
+    t.add_argument("--bias", action="store_true", help="trainable per-neuron biases c")
+    t.add_argument("--init", default="balanced", help=_choices(INITS))
+    t.add_argument("--scale", type=number, default=1e-3, help="initialisation scale (inner weights)")
+    t.add_argument("--outer-scale", type=number, default=None, help="scale of the outer weights (default: the init's)")
+    t.add_argument("--optimizer", default="gd", help="gd | sgd | adam | flow")
+    t.add_argument("--lr", type=number, default=1e-3, help="step size (gd, sgd, adam)")
+    t.add_argument("--momentum", type=number, default=0.0, help="heavy-ball momentum (gd, sgd)")
+    t.add_argument("--batch-size", type=integer, default=1, help="minibatch size (sgd)")
+    t.add_argument("--steps", type=integer, default=20000, help="number of updates (gd, sgd, adam)")
+    t.add_argument("--t-max", type=number, default=20.0, help="horizon in continuous time (flow)")
+    t.add_argument("--loss", default="square", help=_choices(LOSSES))
+    t.add_argument("--reduction", default=None, help=_choices(REDUCTIONS) + " (default: half_mean for square, else mean)")
+    t.add_argument("--weight-decay", type=number, default=0.0, help="lambda of (lambda/2) ||theta||^2")
+    t.add_argument("--trainable", default=None, help="comma list among a,W,c (default: all)")
+    t.add_argument("--record-every", type=integer, default=None, help="record every k steps (default: ~500 points)")
+    t.add_argument("--seed", type=integer, default=0, help="seed of the weight draw and the SGD order")
+    t.add_argument("--out", type=Path, default=Path("results/train"), help="output folder")
+    t.add_argument("--engine", default="auto", help=_choices(ENGINES))
+    t.add_argument("--keep-partial", action="store_true",
+                   help="on Ctrl-C, keep what was recorded so far as a results folder (exit 130)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="twolayer", description="A laboratory for the training dynamics of two-layer networks.",
                 epilog=EPILOG)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     sub.add_parser("list", help="list the experiments").set_defaults(func=cmd_list)
+    sh = sub.add_parser("show", help="an experiment's description and its --set keys")
+    sh.add_argument("name")
+    sh.set_defaults(func=cmd_show)
 
     def common(sp, out_help):
         sp.add_argument("--quick", action="store_true", help="small, fast version (seconds)")
         sp.add_argument("--out", type=Path, default=None, help=out_help)
-        sp.add_argument("--engine", default="auto", help="auto | numpy | numba")
+        sp.add_argument("--engine", default="auto", help="auto | numpy | numba (default: auto)")
         sp.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    r = sub.add_parser("run", help="run one experiment")
+    r = sub.add_parser("run", help="run one experiment (twolayer run NAME --help: its settings)", epilog=EPILOG)
     r.add_argument("name")
     common(r, "output folder (default results/NAME)")
-    r.add_argument("--seed", type=int, default=None)
+    r.add_argument("--seed", type=integer, default=None, help="seed of the experiment's random draws")
     r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")
     r.set_defaults(func=cmd_run)
 
@@ -103,42 +221,22 @@ def build_parser() -> argparse.ArgumentParser:
     common(rp, "output root (default results)")
     rp.set_defaults(func=cmd_reproduce, out=Path("results"))
 
-    t = sub.add_parser("train", help="an ad-hoc training run")
-    t.add_argument("--data", default="thesis-1.1.0", help="thesis-1.1.0 | thesis-1.1.1 | thesis-1.1.2 | thesis-1.1.4 | teacher-2d")
-    t.add_argument("--width", type=int, default=60)
-    t.add_argument("--activation", default="relu")
-    t.add_argument("--slope", type=float, default=0.01, help="leaky_relu negative slope")
-    t.add_argument("--scaling", default="none")
-    t.add_argument("--bias", action="store_true", help="trainable per-neuron biases c")
-    t.add_argument("--init", default="balanced")
-    t.add_argument("--scale", type=float, default=1e-3)
-    t.add_argument("--outer-scale", type=float, default=None)
-    t.add_argument("--optimizer", default="gd", help="gd | sgd | adam | flow")
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--momentum", type=float, default=0.0)
-    t.add_argument("--batch-size", type=int, default=1)
-    t.add_argument("--steps", type=int, default=20000)
-    t.add_argument("--t-max", type=float, default=20.0, help="horizon of --optimizer flow")
-    t.add_argument("--loss", default="square")
-    t.add_argument("--reduction", default=None)
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--trainable", default=None, help="comma list among a,W,c (default: all)")
-    t.add_argument("--record-every", type=int, default=None)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--out", type=Path, default=Path("results/train"))
-    t.add_argument("--engine", default="auto")
-    t.add_argument("--quiet", action="store_true")
+    t = sub.add_parser("train", help="an ad-hoc training run", formatter_class=_Help, epilog=EPILOG)
+    add_train_options(t)
     t.set_defaults(func=cmd_train)
 
     pg = sub.add_parser("playground", help="a live in-browser laboratory (local web server)")
     pg.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    pg.add_argument("--port", type=int, default=8765)
+    pg.add_argument("--port", type=integer, default=8765)
     pg.add_argument("--open", action="store_true", help="open the page in the default browser")
     pg.set_defaults(func=cmd_playground)
     return p
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) >= 3 and argv[0] == "run" and not argv[1].startswith("-") and ({"-h", "--help"} & set(argv[2:])):
+        argv = ["show", argv[1]]      # twolayer run NAME --help: that experiment's settings
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -148,8 +246,9 @@ def main(argv=None) -> int:
     except TwolayerError as err:
         print(f"twolayer: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("twolayer: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        where = f" ({err})" if isinstance(err, Interrupted) else ""
+        print(f"twolayer: interrupted{where}; nothing was written", file=sys.stderr)
         return 130
 
 

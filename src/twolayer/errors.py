@@ -86,10 +86,24 @@ def check_finite(name: str, array) -> None:
                                "all entries must be finite; clean or impute the data first")
 
 
+def closest(value, choices) -> str:
+    """``" (did you mean 'x'?)"`` naming the choice closest to ``value``, or "" if none is close."""
+    import difflib
+
+    if not isinstance(value, str):
+        return ""
+    texts = [c for c in choices if isinstance(c, str)]
+    match = difflib.get_close_matches(value, texts, n=1, cutoff=0.6)
+    if not match:  # a prefix or a substring, e.g. 'saddle' for 'saddle-to-saddle'
+        match = [c for c in texts if value and (c.startswith(value) or value in c)][:1]
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
 def check_choice(name: str, value, choices) -> None:
-    """Raise :class:`InvalidParameter` unless ``value`` is one of ``choices``."""
+    """Raise :class:`InvalidParameter` unless ``value`` is one of ``choices``; the message names the
+    closest choice when there is one."""
     if value not in choices:
-        raise InvalidParameter(name, value, "expected one of " + ", ".join(map(repr, choices)))
+        raise InvalidParameter(name, value, "expected one of " + ", ".join(map(repr, choices)) + closest(value, choices))
 
 
 def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
@@ -118,3 +132,15 @@ def check_int(name: str, value, *, minimum: int = 0) -> int:
     if value < minimum:
         raise InvalidParameter(name, value, f"expected an integer >= {minimum}")
     return int(value)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a training run; ``trajectory`` holds what was recorded until then.
+
+    A ``KeyboardInterrupt`` (not a :class:`TwolayerError`), so that ``except Exception`` never
+    swallows it.
+    """
+
+    def __init__(self, step, trajectory=None, time=None):
+        super().__init__(f"interrupted at {'time %.6g' % time if time is not None else 'step %d' % step}")
+        self.step, self.trajectory, self.time = step, trajectory, time

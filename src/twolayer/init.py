@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InvalidParameter, check_choice, check_int, check_positive
+from .limits import FLOAT, check_memory
 from .net import Net, forward, scale_factor
 
 
@@ -127,6 +128,8 @@ def init_net(d: int, width: int, activation: str = "relu", scaling: str = "mean-
     scale_factor(scaling, m)  # validates the name
     if symmetric and m % 2:
         raise InvalidParameter("width", m, "symmetric=True pairs neurons, so the width must be even")
+    # the draw holds W, a and c and a temporary of W's size (normalisation, symmetric copies)
+    check_memory("width", m, 3.0 * FLOAT * m * (d + K + 1), "choose a smaller width (or input dimension)")
     rng = np.random.default_rng(seed)
     draw = INITS[init]
 
@@ -137,8 +140,10 @@ def init_net(d: int, width: int, activation: str = "relu", scaling: str = "mean-
         return (np.concatenate([a, -a]), np.concatenate([W, W]),
                 None if c is None else np.concatenate([c, c]))
 
+    label = (f"{init}(scale={scale:g}" + ("" if outer_scale is None else f", outer_scale={outer_scale:g}")
+             + (", symmetric" if symmetric else "") + f", seed={seed})")
     if require_both_signs is None:
-        return Net(*one_draw(), activation=activation, scaling=scaling, slope=slope)
+        return Net(*one_draw(), activation=activation, scaling=scaling, slope=slope, init=label)
     X, y = require_both_signs
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != d or y.shape != (X.shape[0],):
@@ -149,6 +154,6 @@ def init_net(d: int, width: int, activation: str = "relu", scaling: str = "mean-
         a, W, c = one_draw()
         s_plus, s_minus = both_signs_sets(a, W, c, X, y)
         if (len(s_plus) or not np.any(y > 0)) and (len(s_minus) or not np.any(y < 0)):
-            return Net(a, W, c, activation=activation, scaling=scaling, slope=slope)
+            return Net(a, W, c, activation=activation, scaling=scaling, slope=slope, init=label)
     raise InvalidParameter("require_both_signs", f"{max_tries} draws",
                            "S+,1 or S-,1 stayed empty; increase the width or max_tries")

@@ -130,7 +130,15 @@ class Net:
     activation: str = "relu"
     scaling: str = "mean-field"
     slope: float = 0.01
+    init: str | None = field(default=None, compare=False)   # how it was drawn, e.g. "balanced(scale=0.001, seed=0)"
     _layout: Layout = field(init=False, repr=False)
+
+    def __repr__(self) -> str:
+        act = self.activation + (f"(slope={self.slope:g})" if self.activation == "leaky_relu" else "")
+        parts = [f"d={self.d}", f"width={self.m}", act, f"scaling={self.scaling!r}"]
+        parts += (["bias"] if self.bias else []) + ([f"outputs={self.outputs}"] if self.outputs > 1 else [])
+        parts += [f"init={self.init}"] if self.init else []
+        return f"Net({', '.join(parts)}, |theta|={self.norm:.3g})"
 
     def __post_init__(self):
         self.W = np.array(self.W, dtype=np.float64)
@@ -188,7 +196,8 @@ class Net:
     def with_theta(self, theta: np.ndarray) -> "Net":
         """A new network of the same architecture with parameters ``theta``."""
         a, W, c = self._layout.unpack(np.asarray(theta, dtype=np.float64))
-        return Net(a.copy(), W.copy(), None if c is None else c.copy(), self.activation, self.scaling, self.slope)
+        return Net(a.copy(), W.copy(), None if c is None else c.copy(), self.activation, self.scaling, self.slope,
+                   self.init)
 
     def copy(self) -> "Net":
         return self.with_theta(self.theta)

@@ -6,39 +6,18 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
-
 
 from . import __version__
 from .experiments import EXPERIMENTS, Context, get_experiment
 from .errors import DataUnavailable
 from .jsonsafe import json_safe
+from .outdir import ResultsFolder, check_out, check_root, write_root_file
 
 
 def write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(json_safe(obj), indent=2) + "\n")
-
-
-def atomic_folder(out: Path):
-    """A temporary sibling folder of ``out`` and a function that moves it into place."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-
-    def commit():
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}-{time.time_ns()}"
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-    return tmp, commit
 
 
 def _format_metric(v) -> str:
@@ -75,8 +54,7 @@ def run_experiment(name: str, *, quick: bool = False, out=None, seed: int | None
     fixed = {"seed": seed} if seed is not None else {}
     cfg = exp.make_config(quick, overrides, **fixed)
     out = Path(out or Path("results") / name)
-    tmp, commit = atomic_folder(out)
-    try:
+    with ResultsFolder(out) as tmp:
         ctx = Context(tmp, engine=engine, quiet=quiet)
         start = time.perf_counter()
         metrics = dict(exp.run(cfg, ctx))
@@ -87,10 +65,6 @@ def run_experiment(name: str, *, quick: bool = False, out=None, seed: int | None
         write_json(tmp / "metrics.json", metrics)
         intro = f"{exp.description} Source: `seeds/{exp.seed_file}`." + (" Quick fidelity (`--quick`)." if quick else "")
         write_report(tmp, name, intro, ctx, metrics, config)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    commit()
     return out, metrics
 
 
@@ -116,9 +90,7 @@ def write_gallery(root: Path, entries: list[dict]) -> Path:
                        for k, v in json_safe(e["metrics"]).items())
         parts.append(f"<table>{rows}</table>")
     parts.append("</body></html>")
-    path = Path(root) / "index.html"
-    path.write_text("\n".join(parts))
-    return path
+    return write_root_file(root, "index.html", "\n".join(parts))
 
 
 def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet: bool = False, log=print):
@@ -127,7 +99,9 @@ def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet
     A failing experiment is reported in the gallery and does not stop the others; returns
     (gallery path, number of failures).
     """
-    root = Path(out)
+    root = check_root(out)
+    for name in EXPERIMENTS:
+        check_out(root / name)
     entries, failures = [], 0
     for name, exp in EXPERIMENTS.items():
         log(f"[{name}] running{' (quick)' if quick else ''} ...")

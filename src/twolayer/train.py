@@ -9,11 +9,12 @@ import numpy as np
 
 from .engines import ENGINES
 from .engines import reference
-from .errors import DivergenceError, FlowStalled, InvalidParameter, check_choice, check_int, check_positive
+from .errors import DivergenceError, FlowStalled, Interrupted, InvalidParameter, check_choice, check_int, check_positive
 from .losses import default_reduction, get_loss, reduction_factor, validate_labels
 from .net import LAYERS, Net
 from .objective import Objective
 from .optim import GD, SGD, Adam, Flow, epoch_orders
+from .limits import FLOAT, check_memory
 from .progress import Progress
 from .trajectory import Trajectory
 
@@ -90,6 +91,8 @@ def _record_schedule(optimizer, steps, t_max, record_every, record_at):
             raise InvalidParameter("record_at", record_at, f"expected integer steps in [0, steps={steps}]")
         return pts.astype(np.int64)
     every = max(1, steps // 500) if record_every is None else check_int("record_every", record_every, minimum=1)
+    check_memory("record_every", every, (steps // every + 2) * POINT_BYTES,
+                 f"record fewer points: a record_every of at least {max(1, steps // 100_000)} records 1e5 of them")
     return np.unique(np.append(np.arange(0, steps + 1, every), steps)).astype(np.int64)
 
 
@@ -97,23 +100,39 @@ def _describe(optimizer) -> dict:
     return {"name": type(optimizer).__name__, **(asdict(optimizer) if is_dataclass(optimizer) else {})}
 
 
-def _divergence_hint(obj: Objective, theta, optimizer) -> str:
-    """Suggest a step size from the top Hessian eigenvalue at the last finite point."""
+def _divergence_hint(obj: Objective, optimizer, partial: Trajectory, theta0) -> str:
+    """Suggest a step size from the top Hessian eigenvalue where it is meaningful: at the last
+    recorded point whose loss did not exceed the initial loss (or at initialisation), not deep in
+    the blow-up."""
     from .analysis.hessian import top_eigenvalue
 
     if isinstance(optimizer, Flow):
         return "Gradient flow blew up: the loss has no finite minimiser along this path, or tighten rtol/atol."
+    theta, where = theta0, "at initialisation"
+    losses = partial.train_loss
+    if partial.has_snapshots and len(losses) > 1 and np.isfinite(losses[0]):
+        ok = np.flatnonzero(np.isfinite(losses) & (losses <= losses[0]))
+        if ok.size and ok[-1] > 0:
+            theta = partial.theta_at(int(ok[-1]))
+            where = f"at step {int(partial.steps[ok[-1]])} (the last recorded point whose loss did not exceed the initial loss)"
     try:
-        with np.errstate(all="ignore"):  # near a blow-up the finite differences may overflow
+        with np.errstate(all="ignore"):
             lam = top_eigenvalue(obj, theta)
     except Exception:  # the hint must never mask the divergence itself
         lam = np.nan
     if not np.isfinite(lam) or lam <= 0:
         return f"Lower the step size (lr={optimizer.lr:g})."
     bound = 2.0 / lam
-    return (f"At the last finite point the top Hessian eigenvalue is {lam:.4g}, so gradient descent is "
+    return (f"{where[0].upper() + where[1:]} the top Hessian eigenvalue is {lam:.4g}, so gradient descent is "
             f"stable only for lr < 2/lambda_max = {bound:.4g} (lr was {optimizer.lr:g}); "
             f"try lr={0.5 * bound:.3g}.")
+
+
+# A run whose parameter norm grows beyond this factor times max(1, its initial norm) has exploded,
+# even while its loss stays finite (e.g. every ReLU unit dead after one huge step).
+EXPLODED = 1e12
+# bytes one recorded point costs without snapshots (six series, as Python floats and as arrays)
+POINT_BYTES = 6 * 40
 
 
 # Above this many multiply-adds per full-batch pass (n * m * d), BLAS matrix products in the
@@ -273,6 +292,7 @@ def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainabl
         test = (Xt, validate_labels(loss_fn, y_test, Xt.shape[0], net.outputs))
     per_step = n if optimizer.batch_size is None else optimizer.batch_size  # samples one step touches
     engine_used = choose_engine(engine, optimizer, float(per_step) * net.m * net.d)
+    _check_run_memory(net, n, len(schedule), snapshots, engine_used, test)
 
     obj = Objective(net, Xa, ya, loss, reduction, weight_decay, trainable)
     config = {"loss": loss, "reduction": reduction, "weight_decay": weight_decay, "trainable": list(trainable),
@@ -280,6 +300,21 @@ def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainabl
               "n": n, "d": net.d, "width": net.m, "outputs": net.outputs, "bias": net.bias,
               "activation": net.activation, "scaling": net.scaling, "slope": net.slope}
     return RunSpec(net, obj, optimizer, steps, t_max, schedule, seed, test, snapshots, quiet, engine_used, config)
+
+
+def _check_run_memory(net: Net, n: int, points: int, snapshots: bool, engine: str, test) -> None:
+    """Refuse a run whose recorded snapshots or per-pass intermediates exceed the available memory."""
+    size = net.theta.size
+    snap = points * size * FLOAT * 3 if snapshots else 0      # engine buffers, recorder, trajectory
+    rows = max(n, 0 if test is None else test[0].shape[0])
+    passes = 6 * FLOAT * rows * net.m * net.outputs if engine == "numpy" else 0   # Z, sigma, sigma', ... (n, m)
+    need = snap + passes + points * POINT_BYTES
+    if snap >= passes:
+        check_memory("record_every", points, need, f"{points} recorded snapshots of {size} parameters; record fewer "
+                     "points (a larger record_every, or record_at=) or pass snapshots=False")
+    else:
+        check_memory("width", net.m, need, f"the numpy engine holds (n, m) intermediates; use engine='numba' "
+                     "or a smaller width")
 
 
 def execute(spec: RunSpec) -> Trajectory:
@@ -294,13 +329,61 @@ def execute(spec: RunSpec) -> Trajectory:
     except (reference.Stalled, reference.NonFinite) as err:
         info["elapsed_s"] = _time.perf_counter() - start
         raise failure(spec, err, recorder.build(spec.net.with_theta(err.last_theta), spec.config, info)) from None
+    except reference.Interrupted as err:
+        info["elapsed_s"] = _time.perf_counter() - start
+        info["interrupted_at"] = err.step if err.time is None else err.time
+        partial = recorder.build(spec.net.with_theta(err.last_theta), spec.config, info)
+        raise Interrupted(err.step, partial, time=err.time) from None
     info["elapsed_s"] = _time.perf_counter() - start
-    return recorder.build(spec.net.with_theta(theta), spec.config, info)
+    traj = recorder.build(spec.net.with_theta(theta), spec.config, info)
+    exploded = exploded_at(spec, traj)
+    if exploded is not None:
+        step, norm = exploded
+        hint = (f"The parameters exploded (norm {norm:.3g}, initial {np.linalg.norm(spec.net.theta):.3g}) while the "
+                f"loss stayed finite. " + _divergence_hint(spec.obj, spec.optimizer, traj, spec.net.theta))
+        finite = traj.train_loss[np.isfinite(traj.train_loss)]
+        raise DivergenceError(step, float(finite[-1]) if finite.size else np.nan, hint, traj)
+    dead = dead_units_from(traj, spec.obj.X)
+    if dead is not None:
+        info.setdefault("warnings", []).append(
+            f"all {traj.final.m} ReLU units inactive on the training data from step {dead}: the network is "
+            "constant and no longer trains; lower the step size or start from a larger scale")
+    return traj
+
+
+def exploded_at(spec: RunSpec, traj: Trajectory):
+    """(first recorded step, norm) where ||theta|| exceeded ``EXPLODED`` x max(1, ||theta_0||), or None."""
+    limit = EXPLODED * max(1.0, float(np.linalg.norm(spec.net.theta)))
+    final = traj.final.norm
+    if np.isfinite(final) and final <= limit:
+        return None
+    step = int(traj.steps[-1]) if spec.steps is None else int(spec.steps)
+    if traj.has_snapshots:
+        for i in range(len(traj)):
+            norm = float(np.linalg.norm(traj.theta_at(i)))
+            if not norm <= limit:
+                return int(traj.steps[i]), norm
+    return step, final
+
+
+def dead_units_from(traj: Trajectory, X):
+    """The first recorded step from which every ReLU unit is inactive on every training input
+    (w_j . x_i + c_j <= 0 for all i, j), or None; only for activation "relu"."""
+    net = traj.final
+    if net.activation != "relu" or np.any(net.preactivations(X) > 0):
+        return None
+    first = int(traj.steps[-1])
+    if traj.has_snapshots:
+        for i in range(len(traj) - 1, -1, -1):
+            if np.any(traj.net_at(i).preactivations(X) > 0):
+                break
+            first = int(traj.steps[i])
+    return first
 
 
 def failure(spec: RunSpec, err, partial: Trajectory) -> Exception:
     """The user-facing error for an engine's Stalled / NonFinite signal."""
     if isinstance(err, reference.Stalled):
         return FlowStalled(err.time, spec.t_max, err.evals, partial)
-    hint = err.reason + (" " if err.reason else "") + _divergence_hint(spec.obj, err.last_theta, spec.optimizer)
+    hint = err.reason + (" " if err.reason else "") + _divergence_hint(spec.obj, spec.optimizer, partial, spec.net.theta)
     return DivergenceError(err.step, float(err.last_loss), hint, partial, time=err.time if spec.is_flow else None)

@@ -6,8 +6,11 @@ from .relu_1d import relu_1d, relu_1d_target
 from .synthetic import gaussian_points, separable, teacher, triangle_data, triangle_wave
 from .thesis import THESIS_SETS, thesis, thesis_nonorthogonal, thesis_orthogonal
 
-__all__ = ["with_bias", "thesis", "THESIS_SETS", "teacher", "triangle_wave", "triangle_data", "load",
+__all__ = ["DATASETS", "with_bias", "thesis", "THESIS_SETS", "teacher", "triangle_wave", "triangle_data", "load",
            "thesis_orthogonal", "thesis_nonorthogonal", "relu_1d", "relu_1d_target", "mnist", "separable", "gaussian_points"]
+
+
+DATASETS = tuple(f"thesis-{k}" for k in THESIS_SETS) + ("teacher-2d", "relu-1d")   # the names load() takes
 
 
 def load(name: str, seed: int = 0):
@@ -19,8 +22,7 @@ def load(name: str, seed: int = 0):
     """
     from ..errors import check_choice
 
-    names = [f"thesis-{k}" for k in THESIS_SETS] + ["teacher-2d", "relu-1d"]
-    check_choice("data", name, names)
+    check_choice("data", name, DATASETS)
     if name.startswith("thesis-"):
         X, y = thesis(name[len("thesis-"):])
         return X, y, None, None

@@ -3,11 +3,38 @@ hands the recorded points back. Same interface as :mod:`.reference`."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..optim import Adam
 from . import kernels as K
-from .reference import NonFinite, Stalled
+from .reference import Interrupted, NonFinite, Stalled
+
+CHUNK_SECONDS = 0.1   # each compiled call lasts about this long, so that Ctrl-C and the progress bar get a turn
+
+
+class Chunks:
+    """Adaptive chunk lengths (steps or time) for a compiled run loop.
+
+    Each call of a kernel holds the interpreter until it returns, so a run is cut into calls of
+    about ``CHUNK_SECONDS``: a length grows by at most 8x per call and shrinks to what the last
+    call's speed says (the first call, which may include compilation, only shrinks it)."""
+
+    def __init__(self, first, smallest):
+        self.size, self.smallest = first, smallest
+        self._start = 0.0
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        elapsed = time.perf_counter() - self._start
+        factor = 8.0 if elapsed <= 0 else min(8.0, CHUNK_SECONDS / elapsed)
+        size = self.size * factor
+        self.size = max(self.smallest, int(size) if isinstance(self.smallest, int) else size)
+        return False
 
 
 def problem(obj):
@@ -91,23 +118,27 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
     bufs = record_buffers(len(record_at), th.size, recorder.snapshots)
     s1, s2, prev = np.zeros_like(th), np.zeros_like(th), th.copy()
     state = np.array([np.nan, 0.0, 0.0, 0.0])
-    chunks = 1 if progress.disabled else 100
-    bounds = np.unique(np.linspace(0, steps, chunks + 1).astype(np.int64))
-    if len(bounds) == 1:
-        bounds = np.array([0, 0])
     status = K.OK
     narrow_gd = code == 0 and mom == 0.0 and batch == 0 and K.narrow_full_batch(obj.layout.outputs, obj.layout.d,
                                                                                 obj.n, obj.layout.m)
-    for t0, t1 in zip(bounds[:-1], bounds[1:]):
-        if narrow_gd:
-            status = K.run_gd_narrow(th, P, T, float(opt.lr), int(t0), int(t1), int(steps), record_at, prev, state,
-                                     *bufs)
-        else:
-            status = K.run_discrete(th, P, T, code, float(opt.lr), mom, b1, b2, eps, batch, order, int(t0), int(t1),
-                                    int(steps), record_at, s1, s2, prev, state, *bufs)
-        progress.advance(int(t1))
-        if status != K.OK:
-            break
+    chunks, t0 = Chunks(256, 1), 0
+    try:
+        while True:
+            t1 = min(int(steps), t0 + chunks.size)
+            with chunks:
+                if narrow_gd:
+                    status = K.run_gd_narrow(th, P, T, float(opt.lr), t0, t1, int(steps), record_at, prev, state,
+                                             *bufs)
+                else:
+                    status = K.run_discrete(th, P, T, code, float(opt.lr), mom, b1, b2, eps, batch, order, t0, t1,
+                                            int(steps), record_at, s1, s2, prev, state, *bufs)
+            progress.advance(t1)
+            if status != K.OK or t1 >= steps:
+                break
+            t0 = t1
+    except KeyboardInterrupt:
+        deliver(recorder, obj, bufs, int(state[1]))
+        raise Interrupted(t1 if status == K.OK else t0, _reference_theta(obj, th)) from None
     deliver(recorder, obj, bufs, int(state[1]))
     if status != K.OK:
         step = int(state[3])
@@ -131,14 +162,20 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
     bufs = record_buffers(len(record_at), th.size, recorder.snapshots)
     prev = th.copy()
     state = np.array([np.nan, 0.0, 0.0, 0.0, 0.0, 0.0])
-    stops = [t_max] if progress.disabled else list(np.linspace(0, t_max, 101)[1:])
     status = K.OK
-    for t_stop in stops:
-        status = K.run_flow(th, P, T, float(t_max), float(flow.rtol), float(flow.atol), float(flow.max_step),
-                            int(flow.max_evals), record_at, prev, state, *bufs, float(t_stop))
-        progress.advance(float(state[4]))
-        if status != K.OK:
-            break
+    chunks = Chunks(t_max / 1000, t_max * 1e-9)
+    try:
+        while True:
+            t_stop = min(float(t_max), float(state[4]) + chunks.size)
+            with chunks:
+                status = K.run_flow(th, P, T, float(t_max), float(flow.rtol), float(flow.atol), float(flow.max_step),
+                                    int(flow.max_evals), record_at, prev, state, *bufs, t_stop)
+            progress.advance(float(state[4]))
+            if status != K.OK or t_stop >= t_max:
+                break
+    except KeyboardInterrupt:
+        deliver(recorder, obj, bufs, int(state[1]))
+        raise Interrupted(int(state[3]), _reference_theta(obj, th), time=float(state[4])) from None
     deliver(recorder, obj, bufs, int(state[1]))
     if status == K.STALLED:
         raise Stalled(float(state[4]), int(state[3]), _reference_theta(obj, th))

@@ -20,16 +20,33 @@ class NonFinite(Exception):
         self.reason = reason
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C inside an engine: the run stopped after ``step`` updates at ``last_theta`` (points
+    recorded so far were passed to the recorder)."""
+
+    def __init__(self, step, last_theta, time=None):
+        super().__init__(step)
+        self.step, self.last_theta, self.time = step, last_theta, time
+
+
 def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress):
     """GD / SGD / Adam for ``steps`` updates, recording at the sorted ``record_steps``.
 
     ``order`` is the (epochs, n) array of SGD sample orders (None for full batch). Modifies
     ``theta`` in place and returns it. Raises :class:`NonFinite` at the first non-finite value.
     """
-    full_batch = opt.batch_size is None
-    batches = None if full_batch else minibatches(order, opt.batch_size, steps)
+    batches = None if opt.batch_size is None else minibatches(order, opt.batch_size, steps)
     state = opt.init(theta)
     prev = theta.copy()
+    done = [0]   # updates applied so far, for an interruption
+    try:
+        return _discrete_loop(obj, theta, opt, steps, record_steps, batches, state, prev, recorder, progress, done)
+    except KeyboardInterrupt:
+        raise Interrupted(done[0], theta.copy()) from None
+
+
+def _discrete_loop(obj, theta, opt, steps, record_steps, batches, state, prev, recorder, progress, done):
+    full_batch = batches is None
     last_loss = np.nan
     k = 0
     for t in range(steps + 1):
@@ -50,6 +67,7 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
         last_loss = loss
         prev[:] = theta
         theta += opt.update(g, state, t)
+        done[0] = t + 1
         progress.advance(t + 1)
     return theta
 
@@ -78,6 +96,14 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
         return -g
 
     solver = SOLVERS[flow.method](rhs, 0.0, theta, t_max, rtol=flow.rtol, atol=flow.atol, max_step=flow.max_step)
+    try:
+        _flow_loop(solver, obj, flow, record_times, recorder, progress, evals, last)
+    except KeyboardInterrupt:
+        raise Interrupted(evals[0], last[0].copy(), time=solver.t) from None
+    return solver.y.copy(), evals[0]
+
+
+def _flow_loop(solver, obj, flow, record_times, recorder, progress, evals, last):
     k = 0
     while k < len(record_times):
         if solver.status != "running":
@@ -94,7 +120,6 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
         progress.advance(solver.t)
         if evals[0] > flow.max_evals and k < len(record_times):
             raise Stalled(solver.t, evals[0], last[0])
-    return solver.y.copy(), evals[0]
 
 
 class Stalled(Exception):

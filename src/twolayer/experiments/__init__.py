@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import check_choice
+from ..errors import InvalidParameter, closest
 from .base import Context, Experiment
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -14,7 +14,9 @@ def register(experiment: Experiment) -> Experiment:
 
 
 def get_experiment(name: str) -> Experiment:
-    check_choice("experiment", name, tuple(EXPERIMENTS))
+    if name not in EXPERIMENTS:
+        raise InvalidParameter("experiment", name, "no such experiment" + closest(name, tuple(EXPERIMENTS))
+                               + "; 'twolayer list' lists them")
     return EXPERIMENTS[name]
 
 

@@ -20,25 +20,30 @@ from ..plots.neurons import osn_points
 from ..plots.style import series_colour
 from ..trajectory import log_steps
 from . import Experiment, register
-from .base import thesis_gd
+from .base import param, thesis_gd
+from .budget import SEED_MAX, check_budget, check_recording, snapshot_bytes
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
 
 @dataclass
 class Config:
-    width: int = 60
-    scale: float = 1e-6
-    lr: float = 1e-3
-    epochs: int = 300_000
-    record_every: int = 300
-    c_large: float = 75.0
-    width_large: int = 100          # Figure 3.18
-    epochs_large: int = 300_000
-    spike_width: int = 600          # Figure C.11
-    spike_lr: float = 1e-2
-    spike_epochs: int = 20_000
-    seed: int = 0
+    width: int = param(60, "Number of hidden neurons m of the runs on 1.1.0 and 1.1.4 (c = 1).", ge=1, le=5000)
+    scale: float = param(1e-6, "Balanced initialisation scale lambda of every run.", gt=0, le=100)
+    lr: float = param(1e-3, "GD step size of the runs on 1.1.0, 1.1.4 and of Fig 3.18.", gt=0, le=10)
+    epochs: int = param(300_000, "Number of GD steps (full-batch epochs) of the runs on 1.1.0 and 1.1.4.", ge=1,
+                        le=3_000_000)
+    record_every: int = param(300, "Record the loss and all parameters every this many GD steps (runs on 1.1.0 and "
+                              "1.1.4).", ge=1, le=3_000_000)
+    c_large: float = param(75.0, "Label factor c of data set 1.1.4 (labels -c, c) for the S-curves of Fig 3.18.",
+                           gt=0, le=1000)
+    width_large: int = param(100, "Number of hidden neurons of the Fig 3.18 runs.", ge=1, le=10_000)
+    epochs_large: int = param(300_000, "Number of GD steps of the Fig 3.18 runs.", ge=1, le=3_000_000)
+    spike_width: int = param(600, "Number of hidden neurons of the Sigmoid spike run (Fig C.11).", ge=1, le=1500)
+    spike_lr: float = param(1e-2, "GD step size of the Sigmoid spike run.", gt=0, le=10)
+    spike_epochs: int = param(20_000, "Number of GD steps of the Sigmoid spike run (recorded at every step).", ge=1,
+                              le=50_000)
+    seed: int = param(0, "Random seed of the initial directions g_j and signs s_j.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"epochs": 60_000, "epochs_large": 60_000, "record_every": 200, "spike_epochs": 5000}
@@ -49,7 +54,16 @@ def run_one(X, y, act, width, cfg: Config, ctx, *, lr=None, steps=None, record_e
     return thesis_gd(X, y, act, width, cfg.scale, lr or cfg.lr, steps or cfg.epochs, ctx, cfg.seed, **record)
 
 
+def check(cfg: Config) -> None:
+    """The snapshots of the six main runs, and of the spike run (recorded at every step), must fit in memory."""
+    check_recording("record_every", cfg.record_every, cfg.epochs, cfg.record_every, 3 * cfg.width, runs=6,
+                    also="epochs or a smaller width")
+    check_budget("spike_epochs", cfg.spike_epochs, snapshot_bytes(cfg.spike_epochs + 2, 3 * cfg.spike_width),
+                 "the spike run records every step: lower spike_epochs or spike_width")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     X0, y0 = data.thesis("1.1.0")
     X4, y4 = data.thesis("1.1.4", c=1.0)
     runs0 = {act: run_one(X0, y0, act, cfg.width, cfg, ctx) for act in ACTIVATIONS}
@@ -182,4 +196,5 @@ register(Experiment(
     name="activation-dynamics", seed_file="003_5bec2764affd87f0.txt",
     description="Thesis 3.1.1 (iv), 3.1.3, C.1: ReLU, Sigmoid and Tanh from a small balanced start: loss curves, "
                 "balancedness, the S-curves and bells of Sigmoid/Tanh neurons, and a Sigmoid loss spike that converges.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK,
+    source="thesis, sections 3.1.1 (iv), 3.1.3 and appendix C.1, Figs 3.1, 3.7-3.10, 3.17-3.18, C.1-C.3, C.11"))

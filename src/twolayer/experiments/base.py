@@ -9,17 +9,44 @@ figures, notes and the trajectory to the :class:`Context`. It registers itself w
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, closest
 from ..init import init_net
 from ..optim import GD
 from ..plots import save_figure
 from ..train import train
+
+
+def param(default, help: str, *, ge=None, gt=None, le=None, choices=None, empty: bool = False):
+    """A config field with its meaning and accepted values.
+
+    This is the one declarative place for an experiment setting: :meth:`Experiment.make_config`
+    validates against it, and ``twolayer show NAME`` / ``twolayer run NAME --help`` print it.
+
+    Parameters
+    ----------
+    default
+        The seed document's value (full fidelity).
+    help : str
+        What the setting means, one short sentence.
+    ge, gt, le : float, optional
+        Bounds of a number (or of every item of a tuple): value >= ge, value > gt, value <= le.
+        Upper bounds keep a run within what the machine can hold.
+    choices : tuple, optional
+        The accepted values of a string (or of every item of a tuple of strings).
+    empty : bool
+        Whether a tuple may be empty (default: no).
+    """
+    meta = {"help": help, "ge": ge, "gt": gt, "le": le, "choices": None if choices is None else tuple(choices),
+            "empty": empty}
+    return field(default=default, metadata=meta)
 
 
 @dataclass
@@ -30,17 +57,97 @@ class Experiment:
     config: type
     run: Callable
     quick: dict = field(default_factory=dict)
+    source: str = ""       # where in the seed document, e.g. "thesis, section 2.2.1.4"
 
     def make_config(self, quick: bool = False, overrides: dict | None = None, **fixed):
         """The resolved config: defaults, then the quick overrides, then ``fixed``, then
-        ``overrides`` (strings from the command line, converted to the field types)."""
+        ``overrides`` (strings from the command line, converted to the field types); every
+        value is checked against its :func:`param` declaration."""
         cfg = self.config()
         values = {**(self.quick if quick else {}), **fixed}
         for key, value in values.items():
             setattr(cfg, key, value)
         for key, text in (overrides or {}).items():
             setattr(cfg, key, parse_field(self.config, key, text))
+        for f in dataclasses.fields(self.config):
+            check_field(self.config, f.name, getattr(cfg, f.name))
         return cfg
+
+    def fields(self) -> list[dict]:
+        """One row per setting: key, type, full and quick defaults, accepted values and meaning."""
+        hints = typing.get_type_hints(self.config)
+        full, quick = self.config(), self.config()
+        for key, value in self.quick.items():
+            setattr(quick, key, value)
+        return [{"key": f.name, "type": _type_name(hints[f.name]), "full": getattr(full, f.name),
+                 "quick": getattr(quick, f.name), "accepted": accepted_text(f), "help": f.metadata.get("help", "")}
+                for f in dataclasses.fields(self.config)]
+
+
+def _type_name(kind) -> str:
+    if typing.get_origin(kind) in (tuple, list):
+        return f"list of {_type_name(typing.get_args(kind)[0])}"
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return " or ".join("none" if a is type(None) else _type_name(a) for a in typing.get_args(kind))
+    return getattr(kind, "__name__", str(kind))
+
+
+def accepted_text(f: dataclasses.Field) -> str:
+    """The accepted values of field ``f`` in words, e.g. "> 0 and <= 1e+06" or "one of 'relu', 'tanh'"."""
+    m = f.metadata
+    if m.get("choices"):
+        return "one of " + ", ".join(map(repr, m["choices"]))
+    parts = [f"{op} {m[key]:g}" for key, op in (("gt", ">"), ("ge", ">="), ("le", "<=")) if m.get(key) is not None]
+    return " and ".join(parts) or "any"
+
+
+def check_field(config_cls, key: str, value) -> None:
+    """Raise :class:`InvalidParameter` naming ``key`` unless ``value`` is what field ``key`` accepts
+    (its type, finiteness, bounds and choices; every item of a tuple)."""
+    f = {f.name: f for f in dataclasses.fields(config_cls)}[key]
+    kind = typing.get_type_hints(config_cls)[key]
+    m = f.metadata
+    optional = typing.get_origin(kind) in (typing.Union, types.UnionType)
+    if optional:
+        if value is None:
+            return
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    if typing.get_origin(kind) in (tuple, list):
+        if not isinstance(value, (tuple, list)):
+            raise InvalidParameter(key, value, "expected a comma-separated list, e.g. 1,2,3")
+        if not value and not m.get("empty"):
+            raise InvalidParameter(key, value, "expected at least one value, e.g. 1,2,3")
+        inner = typing.get_args(kind)[0]
+        for item in value:
+            _check_scalar(key, inner, item, m, f"every item of {key} must be ")
+        return
+    _check_scalar(key, kind, value, m, "expected ")
+
+
+def _check_scalar(key, kind, value, m, lead) -> None:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise InvalidParameter(key, value, lead + "true or false")
+        return
+    if kind is str:
+        if not isinstance(value, str):
+            raise InvalidParameter(key, value, lead + "a string")
+        if m.get("choices") and value not in m["choices"]:
+            raise InvalidParameter(key, value, lead + "one of " + ", ".join(map(repr, m["choices"]))
+                                   + closest(value, m["choices"]))
+        return
+    if kind in (int, float):
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if kind is int and ok and not float(value).is_integer():
+            ok = False
+        if not ok or not math.isfinite(value):
+            raise InvalidParameter(key, value, lead + ("an integer" if kind is int else "a finite number"))
+        bounds = [(m.get("gt"), lambda b: value > b, ">"), (m.get("ge"), lambda b: value >= b, ">="),
+                  (m.get("le"), lambda b: value <= b, "<=")]
+        for bound, holds, op in bounds:
+            if bound is not None and not holds(bound):
+                want = " and ".join(f"{o} {b:g}" for b, _, o in bounds if b is not None)
+                raise InvalidParameter(key, value, f"{lead}{'an integer' if kind is int else 'a number'} {want}")
 
 
 def parse_field(config_cls, key: str, text):
@@ -48,29 +155,51 @@ def parse_field(config_cls, key: str, text):
     hints = typing.get_type_hints(config_cls)
     names = [f.name for f in dataclasses.fields(config_cls)]
     if key not in names:
-        raise InvalidParameter("--set", key, "unknown key; valid keys: " + ", ".join(names))
+        raise InvalidParameter("--set", key, "unknown key" + closest(key, names) + "; valid keys: " + ", ".join(names))
     if not isinstance(text, str):
         return text
     kind = hints[key]
     origin = typing.get_origin(kind)
     try:
-        if kind is bool:
-            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError
-            return text.lower() in ("true", "1", "yes")
-        if kind in (int, float, str):
-            return kind(float(text)) if kind is int and "e" in text.lower() else kind(text)
-        if origin in (tuple, list):
-            inner = typing.get_args(kind)[0]
-            return tuple(inner(v) for v in text.replace(" ", "").split(",") if v)
         if origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(kind) if a is not type(None)]
             if text.lower() == "none":
                 return None
-            return args[0](text)
-    except ValueError:
-        raise InvalidParameter(f"--set {key}", text, f"expected a value of type {getattr(kind, '__name__', kind)}") from None
-    return text
+            kind = next(a for a in typing.get_args(kind) if a is not type(None))
+            origin = typing.get_origin(kind)
+        if origin in (tuple, list):
+            inner = typing.get_args(kind)[0]
+            items = [v.strip() for v in text.split(",")] if text.strip() else []
+            if any(not v for v in items):
+                raise ValueError
+            return tuple(_parse_scalar(inner, v) for v in items)
+        return _parse_scalar(kind, text)
+    except (ValueError, OverflowError):
+        raise InvalidParameter(key, text, f"expected {_type_name(hints[key])}, e.g. "
+                               f"{key}={_example(config_cls, key)}") from None
+
+
+def _example(config_cls, key) -> str:
+    value = getattr(config_cls(), key)
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _parse_scalar(kind, text: str):
+    text = text.strip()
+    if kind is bool:
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError
+        return text.lower() in ("true", "1", "yes")
+    if kind is int:
+        value = float(text) if any(ch in text.lower() for ch in "e.") else int(text)
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise ValueError
+        return int(value)
+    if kind is float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError
+        return value
+    return kind(text)
 
 
 class Context:

@@ -21,7 +21,10 @@ from ..plots import label, new_figure
 from ..plots.style import series_colour
 from ..train import train
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX
 
+TWO_D_SETS = tuple(data.THESIS_SETS) + ("1.2",)  # inputs (x, 1); 3.4.1 is five-dimensional
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 # Appendix D.2: theta = [log 4, log 1, log 9, log 1/3, 1, -1] (W row by row, then a), m = 2, Sigmoid,
 # data set 1.1.0; the Hessian printed in the thesis, in the order (a_1, a_2, w_11, w_12, w_21, w_22).
@@ -39,17 +42,20 @@ FD8 = {1: 4 / 5, 2: -1 / 5, 3: 4 / 105, 4: -1 / 280}
 
 @dataclass
 class Config:
-    dataset: str = "1.1.0"
-    width: int = 10
-    scales: tuple[float, ...] = (1e-7, 1e-2, 5.0)
-    draws: int = 1000               # random theta per (activation, scale) for the gradient table
-    hessian_draws: int = 100
-    h_grad: float = 1e-4            # the thesis's central-difference step
-    h_hess: float = 1e-4
-    path_scale: float = 1e-6        # the training path of Figs D.2-D.3
-    path_lr: float = 1e-3
-    path_epochs: int = 30000
-    seed: int = 0
+    dataset: str = param("1.1.0", "Thesis data set of inputs (x, 1) (the worked example's printed Hessian is for "
+                         "1.1.0).", choices=TWO_D_SETS)
+    width: int = param(10, "Number of hidden neurons m of the random and trained networks.", ge=1, le=100)
+    scales: tuple[float, ...] = param((1e-7, 1e-2, 5.0), "Scales lambda of the random parameters theta ~ lambda N(0, 1).",
+                                      gt=0, le=1000)
+    draws: int = param(1000, "Random theta per (activation, scale) for the gradient table.", ge=1, le=100_000)
+    hessian_draws: int = param(100, "Random theta per (activation, scale) for the Hessian table.", ge=1, le=10_000)
+    h_grad: float = param(1e-4, "Central-difference step h of the gradient check.", gt=0, le=1)
+    h_hess: float = param(1e-4, "Step h of the eighth-order differences of the Hessian check.", gt=0, le=1)
+    path_scale: float = param(1e-6, "Balanced initialisation scale of the training path (Figs D.2-D.3).", gt=0, le=100)
+    path_lr: float = param(1e-3, "GD step size of the training path.", gt=0, le=10)
+    path_epochs: int = param(30000, "Number of GD steps of the training path (about 200 points checked).", ge=1,
+                             le=3_000_000)
+    seed: int = param(0, "Random seed of theta and of the initialisation.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"draws": 100, "hessian_draws": 10, "path_epochs": 10000}
@@ -147,4 +153,4 @@ register(Experiment(
     name="gradient-checks", seed_file="003_5bec2764affd87f0.txt",
     description="Thesis appendix D: closed-form gradients and Hessians against finite differences over random "
                 "parameters and along training, and the worked Sigmoid example's printed 6 x 6 Hessian.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="thesis, appendix D (D.1-D.2, Figs D.2-D.3)"))

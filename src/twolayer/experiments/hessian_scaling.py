@@ -8,27 +8,36 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis import output_hessian_norm
+from ..errors import InvalidParameter
 from ..init import init_net
 from ..ntk import empirical_ntk, linearised_predictor
 from ..optim import Flow
 from ..plots import label, new_figure
 from ..train import train
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX
 from .ntk_concentration import sphere_points
+
+SMOOTH_ACTIVATIONS = ("tanh", "sigmoid")
+MAX_PREACTIVATIONS = 100_000_000   # (n_test, p) pre-activations of the kernel at the largest trained width (800 MB)
 
 
 @dataclass
 class Config:
-    d: int = 5
-    activation: str = "tanh"
-    log2_widths: tuple[int, ...] = tuple(range(4, 15))
-    seeds: int = 10
-    log2_train_widths: tuple[int, ...] = tuple(range(6, 13))
-    train_seeds: int = 3
-    n_train: int = 10
-    n_test: int = 100
-    t_train: float = 100.0
-    seed: int = 0
+    d: int = param(5, "Input dimension (inputs on the unit sphere of R^d).", ge=1, le=1000)
+    activation: str = param("tanh", "Hidden activation; a smooth one, since ReLU has sigma'' = 0 and no Hessian to "
+                            "measure.", choices=SMOOTH_ACTIVATIONS)
+    log2_widths: tuple[int, ...] = param(tuple(range(4, 15)), "Widths p = 2^k at initialisation, as the exponents k.",
+                                         ge=0, le=20)
+    seeds: int = param(10, "Independent initialisations per width at initialisation.", ge=1, le=1000)
+    log2_train_widths: tuple[int, ...] = param(tuple(range(6, 13)), "Widths p = 2^k trained by gradient flow, as the "
+                                               "exponents k.", ge=0, le=15)
+    train_seeds: int = param(3, "Independent initialisations per trained width.", ge=1, le=100)
+    n_train: int = param(10, "Number of training points on the unit sphere.", ge=1, le=1000)
+    n_test: int = param(100, "Number of test points for the gap to the linearised predictor.", ge=1, le=10_000)
+    t_train: float = param(100.0, "Gradient-flow time of training (GD steps x step size).", gt=0, le=10_000)
+    seed: int = param(0, "Random seed of the points and of the networks.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"log2_widths": tuple(range(4, 11)), "log2_train_widths": tuple(range(6, 11)), "seeds": 5, "train_seeds": 2}
@@ -77,7 +86,20 @@ def training_view(cfg, ctx):
     return widths, change, gap
 
 
+def check(cfg: Config) -> None:
+    """Two widths at least in each sweep (for the slopes), and the test kernel of the largest trained width in memory."""
+    for key in ("log2_widths", "log2_train_widths"):
+        if len(set(getattr(cfg, key))) < 2:
+            raise InvalidParameter(key, getattr(cfg, key), "expected at least two different widths for the fitted "
+                                   "slope, e.g. 6,8,10")
+    rows = max(cfg.n_test, cfg.n_train) * 2 ** max(cfg.log2_train_widths)
+    if rows > MAX_PREACTIVATIONS:
+        raise InvalidParameter("n_test", cfg.n_test, f"n_test x p = {rows:.3g} pre-activations at the largest trained "
+                               f"width is more than {MAX_PREACTIVATIONS:.0e}; lower n_test or log2_train_widths")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     widths, hW, hall, g2, f = at_initialisation(cfg)
     term_phi = 2.0 * g2                   # phi(u) = u^2: phi''(f) grad f grad f^T has norm 2 ||grad_W f||^2
     term_hess = 2.0 * np.abs(f) * hW      # phi'(f) H_f has norm 2 |f| ||H_W||
@@ -127,4 +149,4 @@ register(Experiment(
     name="hessian-scaling", seed_file="002_6aa158f5cc0cafd1.txt",
     description="Seed 002 ex. 2-3: the output Hessian vanishes like p^(-1/2) while phi(f) keeps an order-1 "
                 "curvature; wide trained networks stay near their linearisation.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="sheet 002, exercises 2 and 3"))

@@ -13,24 +13,36 @@ from ..optim import GD
 from ..plots import function_map, grid, label, new_figure, particles
 from ..sweep import train_many
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX, check_budget, recorded_points, snapshot_bytes
 
 SEED_FILE = "000_a9745a3daa3e7512.txt"
 
 
 @dataclass
 class Config:
-    width: int = 1000
-    n_train: int = 50
-    n_test: int = 2000
-    alphas: tuple[float, ...] = ()  # empty: 9 values from 1e-2 to sqrt(width), log-spaced
-    seeds: int = 3
-    lr: float = 1.0        # per-neuron step: GD runs with lr * width / max(1, alpha^2)
-    steps: int = 100_000
-    symmetric: bool = False
-    seed: int = 0
+    width: int = param(1000, "Number of hidden neurons m of the student (mean-field scaling 1/m).", ge=1, le=5000)
+    n_train: int = param(50, "Number of training inputs X ~ N(0, I_d).", ge=1, le=10_000)
+    n_test: int = param(2000, "Number of fresh test inputs for the test error.", ge=1, le=20_000)
+    alphas: tuple[float, ...] = param((), "Initialisation scales alpha to sweep; empty: 9 values log-spaced from 1e-2 "
+                                      "to sqrt(width).", gt=0, le=1e4, empty=True)
+    seeds: int = param(3, "Independent initialisations per alpha.", ge=1, le=15)
+    lr: float = param(1.0, "Per-neuron GD step: GD runs with lr * width / max(1, alpha^2).", gt=0, le=100)
+    steps: int = param(100_000, "Number of full-batch GD steps per run.", ge=1, le=2_000_000)
+    symmetric: bool = param(False, "Pair the neurons with opposite a_j so that f = 0 at the start.")
+    seed: int = param(0, "Random seed of the teacher, the data and the students.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"width": 200, "seeds": 2, "steps": 40_000}
+
+
+def check(cfg: Config, d: int) -> None:
+    """The snapshots of the whole sweep (seeds x alphas runs of about 100 points of (d + 1) width parameters)
+    must fit in memory."""
+    runs = cfg.seeds * (len(cfg.alphas) or 9)
+    need = snapshot_bytes(recorded_points(cfg.steps, max(1, cfg.steps // 100)), (d + 1) * cfg.width, runs)
+    check_budget("width", cfg.width, need, f"{runs} runs of width {cfg.width} in R^{d}: lower width, seeds or the "
+                 "number of alphas")
 
 
 def alpha_grid(cfg) -> np.ndarray:
@@ -106,6 +118,7 @@ def function_panels(ctx, res, cfg, d, name, title):
 
 
 def run_init_scale(cfg: Config, ctx) -> dict:
+    check(cfg, 2)
     res = alpha_sweep(cfg, 2, ctx)
     alphas, test = res["alphas"], res["test"]
     chosen = function_panels(ctx, res, cfg, 2, "functions", "Learned function against alpha")
@@ -149,6 +162,7 @@ def run_init_scale(cfg: Config, ctx) -> dict:
 
 
 def run_hidden(cfg: Config, ctx) -> dict:
+    check(cfg, 10)
     res2 = alpha_sweep(cfg, 2, ctx)
     res10 = alpha_sweep(cfg, 10, ctx)
     alphas = res10["alphas"]
@@ -183,9 +197,9 @@ register(Experiment(
     name="init-scale-2d", seed_file=SEED_FILE,
     description="Seed 000 ex. 1: how the initialisation scale alpha decides between feature learning and "
                 "lazy interpolation for a mean-field ReLU network on a 5-neuron teacher.",
-    config=Config, run=run_init_scale, quick=QUICK))
+    config=Config, run=run_init_scale, quick=QUICK, source="sheet 000, exercise 1"))
 register(Experiment(
     name="hidden-structure", seed_file=SEED_FILE,
     description="Seed 000 ex. 2: the same with 8 irrelevant input coordinates: the rich regime finds the "
                 "hidden plane, the lazy one does not.",
-    config=Config, run=run_hidden, quick=QUICK))
+    config=Config, run=run_hidden, quick=QUICK, source="sheet 000, exercise 2"))

@@ -13,29 +13,37 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import analysis, data
+from ..errors import InvalidParameter
 from ..optim import GD
 from ..plots import label, loss_curve, new_figure, orientation_plane
 from ..plots.style import series_colour
 from ..sweep import train_many
 from . import Experiment, register
-from .base import THESIS_LOSS, balanced_net
+from .base import THESIS_LOSS, balanced_net, param
+from .budget import SEED_MAX, check_recording
+from .saddle_to_saddle import ORTHOGONAL_SETS
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
 
 @dataclass
 class Config:
-    dataset: str = "1.1.0"
-    width: int = 60
-    scales: tuple[float, ...] = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 2e-2, 2.5e-2, 3.5e-2, 6e-2, 7.5e-2, 0.1, 0.25, 0.5,
-                                 1.0, 10.0, 100.0)
-    window_scales: tuple[float, ...] = (1e-10, 1e-2, 3.5e-2, 7.5e-2, 1.0)   # Figs 3.4-3.6, 3.12-3.13
-    lr: float = 1e-3
-    epochs: int = 300_000
-    record_every: int = 300
-    fit_level: float = 0.01
-    rich_below: float = 1e-2          # scales used for the fit-time slope against -ln(lambda)
-    seed: int = 0
+    dataset: str = param("1.1.0", "Thesis data set: two orthogonal inputs (x, 1) with labels +-1 (1.1.4 with c = 1).",
+                         choices=ORTHOGONAL_SETS)
+    width: int = param(60, "Number of hidden neurons m.", ge=1, le=1000)
+    scales: tuple[float, ...] = param((1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 2e-2, 2.5e-2, 3.5e-2, 6e-2, 7.5e-2, 0.1, 0.25, 0.5,
+                                       1.0, 10.0, 100.0), "Balanced initialisation scales lambda to sweep (each for "
+                                      "ReLU, Sigmoid and Tanh).", gt=0, le=1000)
+    window_scales: tuple[float, ...] = param((1e-10, 1e-2, 3.5e-2, 7.5e-2, 1.0), "Scales whose ReLU neurons Figs "
+                                             "3.4-3.6 show (those not in scales are skipped).", gt=0, le=1000)
+    lr: float = param(1e-3, "GD step size.", gt=0, le=10)
+    epochs: int = param(300_000, "Number of GD steps (full-batch epochs) per run.", ge=1, le=3_000_000)
+    record_every: int = param(300, "Record the loss and all parameters every this many GD steps.", ge=1,
+                              le=3_000_000)
+    fit_level: float = param(0.01, "Training loss (1/n) below which a run counts as fitted.", gt=0, le=1)
+    rich_below: float = param(1e-2, "Largest scale used for the fit-time slope against -ln(lambda) (rich regime).",
+                              gt=0, le=1000)
+    seed: int = param(0, "Random seed of the initial directions g_j and signs s_j.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"scales": (1e-10, 1e-6, 1e-2, 3.5e-2, 0.1, 1.0, 100.0), "window_scales": (1e-10, 3.5e-2, 1.0),
@@ -54,7 +62,16 @@ def phase_summary(traj, lr: float, fit_level: float) -> dict:
             "intermediate": round((later[0]["end"] - later[0]["start"]) / lr) if later else 0}
 
 
+def check(cfg: Config) -> None:
+    """The snapshots of all 3 x len(scales) runs must fit in memory; one window scale at least is swept."""
+    check_recording("record_every", cfg.record_every, cfg.epochs, cfg.record_every, 3 * cfg.width,
+                    runs=len(ACTIVATIONS) * len(cfg.scales), also="epochs, scales or a smaller width")
+    if not any(s in cfg.scales for s in cfg.window_scales):
+        raise InvalidParameter("window_scales", cfg.window_scales, f"expected at least one of scales = {cfg.scales}")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     X, y = data.thesis(cfg.dataset)
     min_norm, _ = analysis.min_norm_relu_orthogonal(X, y)
     runs = {}
@@ -166,4 +183,5 @@ register(Experiment(
     name="init-scale-transition", seed_file="003_5bec2764affd87f0.txt",
     description="Thesis 3.1.1: on data set 1.1.0 the initialisation scale moves ReLU, Sigmoid and Tanh networks from "
                 "the rich regime (plateaus, minimum-norm interpolator) to the lazy one (convex loss, larger norm).",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK,
+    source="thesis, section 3.1.1, Figs 3.1-3.6, 3.11-3.13 and C.4-C.9"))

@@ -17,19 +17,24 @@ from .. import analysis, data
 from ..plots import label, loss_curve, new_figure, orientation_plane, weight_plane
 from ..plots.style import series_colour
 from . import Experiment, register
-from .base import thesis_gd
+from .base import param, thesis_gd
+from .budget import SEED_MAX, check_recording
 
 
 @dataclass
 class Config:
-    width: int = 60
-    scale_labels: float = 1e-6          # Figures 3.14-3.15
-    scale_delta: float = 1e-10          # Figures 3.25-3.26
-    deltas: tuple[float, ...] = (1e-8, 1e-6, 1e-4, 1e-2, 1.0, 10.0, 100.0)
-    lr: float = 1e-3
-    epochs: int = 300_000
-    record_every: int = 300
-    seed: int = 0
+    width: int = param(60, "Number of hidden ReLU neurons m.", ge=1, le=1000)
+    scale_labels: float = param(1e-6, "Balanced initialisation scale of the label runs (Figs 3.14-3.15).", gt=0,
+                                le=100)
+    scale_delta: float = param(1e-10, "Balanced initialisation scale of the quasi-orthogonal runs (Figs 3.25-3.26).",
+                               gt=0, le=100)
+    deltas: tuple[float, ...] = param((1e-8, 1e-6, 1e-4, 1e-2, 1.0, 10.0, 100.0), "Deviations delta = |<x_1, x_2>| of "
+                                      "the quasi-orthogonal family 1.2 (each with both signs).", gt=0, le=1e4)
+    lr: float = param(1e-3, "GD step size.", gt=0, le=10)
+    epochs: int = param(300_000, "Number of GD steps (full-batch epochs) per run.", ge=1, le=3_000_000)
+    record_every: int = param(300, "Record the loss and all parameters every this many GD steps.", ge=1,
+                              le=3_000_000)
+    seed: int = param(0, "Random seed of the initial directions g_j and signs s_j.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"deltas": (1e-8, 1e-2, 1.0, 10.0), "epochs": 100_000, "record_every": 200}
@@ -44,7 +49,14 @@ def final_kinks(traj, interval=(-5.0, 110.0)) -> list[float]:
     return analysis.kinks(analysis.bias_input_as_bias(traj.final), interval, merge=1e-3).tolist()
 
 
+def check(cfg: Config) -> None:
+    """The snapshots of the 3 + 2 len(deltas) runs, all kept until the figures, must fit in memory."""
+    check_recording("record_every", cfg.record_every, cfg.epochs, cfg.record_every, 3 * cfg.width,
+                    runs=3 + 2 * len(cfg.deltas), also="epochs, deltas or a smaller width")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     label_runs = {name: (data.thesis(name), train_relu(*data.thesis(name), cfg.scale_labels, cfg, ctx))
                   for name in ("1.1.0", "1.1.1", "1.1.2")}
     plats = {name: analysis.plateaus(t.times, t.train_loss) for name, (_, t) in label_runs.items()}
@@ -128,4 +140,5 @@ register(Experiment(
     name="label-geometry", seed_file="003_5bec2764affd87f0.txt",
     description="Thesis 3.1.2 and 3.2: switched and same-sign labels, and quasi-orthogonal inputs: plateau counts "
                 "and where the final ReLU model bends against the data.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK,
+    source="thesis, sections 3.1.2 and 3.2, Figs 3.14-3.16 and 3.25-3.26"))

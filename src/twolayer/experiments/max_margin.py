@@ -22,21 +22,28 @@ from ..plots import label, new_figure
 from ..train import train
 from ..trajectory import log_steps
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX
+
+MAX_ENTRIES = 100_000_000   # n x d of one Gaussian data set (800 MB)
 
 COUNTEREXAMPLE = (np.array([[1.0, 0.0], [3.0, 1.0]]), np.array([1.0, 1.0]))  # w_MNI = (1, -2), w_MM = (1, 0)
 
 
 @dataclass
 class Config:
-    n: int = 10
-    dims: tuple[int, ...] = (30, 100, 300, 1000, 3000, 10000, 30000, 100000)
-    trials: int = 200
-    p_target: float = 3.0
-    delta: float = 0.1
-    gd_d: int = 20000             # dimension of the Gaussian set on which GD runs
-    gd_steps: int = 20000
-    counter_steps: int = 1000000  # the logistic direction converges like 1 / log t
-    seed: int = 0
+    n: int = param(10, "Number of Gaussian points x_i ~ N(0, I_d) with random labels.", ge=2, le=1000)
+    dims: tuple[int, ...] = param((30, 100, 300, 1000, 3000, 10000, 30000, 100000), "Dimensions d of the sweep.",
+                                  ge=1, le=1_000_000)
+    trials: int = param(200, "Random data sets drawn per dimension.", ge=1, le=10_000)
+    p_target: float = param(3.0, "Level p of p-orthogonality that the sheet asks for (w_MM = w_MNI once p >= 3).", gt=0, le=1000)
+    delta: float = param(0.1, "Failure probability of the part-1 guarantee (it holds with probability 1 - delta).",
+                         gt=0, le=0.999)
+    gd_d: int = param(20000, "Dimension of the p-orthogonal Gaussian set on which GD runs.", ge=1, le=200_000)
+    gd_steps: int = param(20000, "Number of GD steps on the Gaussian set.", ge=1, le=2_000_000)
+    counter_steps: int = param(1000000, "Number of GD steps on the part-3 counterexample (the logistic direction "
+                               "converges like 1 / log t).", ge=1, le=100_000_000)
+    seed: int = param(0, "Random seed of the data sets.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"dims": (30, 300, 3000, 30000), "trials": 40, "gd_d": 10000, "gd_steps": 3000, "counter_steps": 100000}
@@ -90,7 +97,16 @@ def cosine(Ws, w) -> np.ndarray:
     return np.divide(Ws @ w, norms, out=np.zeros(len(Ws)), where=norms > 0)
 
 
+def check(cfg: Config) -> None:
+    """One data set of n points in the largest dimension must fit in memory."""
+    d = max(max(cfg.dims), cfg.gd_d)
+    if cfg.n * d > MAX_ENTRIES:
+        raise InvalidParameter("n", cfg.n, f"n x max(dims, gd_d) = {cfg.n} x {d} is more than {MAX_ENTRIES:.0e} "
+                               f"entries; use n <= {MAX_ENTRIES // d} or smaller dims")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     rng = np.random.default_rng(cfg.seed)
     rows = []
     for d in cfg.dims:
@@ -192,4 +208,4 @@ register(Experiment(
     name="max-margin-vs-mni", seed_file="004_dc5170f39b81d439.txt",
     description="Seed 004 Problem 2: p-orthogonality of Gaussian data against d, w_MM = w_MNI once p >= 3, a "
                 "counterexample, the dual coefficients' bound, and the directions of GD on logistic vs square loss.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="sheet 004, problem 2 (parts 1-4)"))

@@ -21,26 +21,36 @@ from ..engines.blas import Classifier, train_sgd
 from ..errors import DivergenceError, InvalidParameter
 from ..plots import label, new_figure
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX
 
 STYLES = (("C0", "-", "o"), ("C1", "--", "s"), ("C2", "-.", "^"), ("C3", ":", "D"), ("k", "-", "v"))
 
 
 @dataclass
 class Config:
-    m: int = 150
-    gamma: float = 0.05
-    sigma: float = 0.02
-    sigmas: tuple[float, ...] = (2e-4, 2e-3, 2e-2, 0.2, 2.0)
-    batch_size: int = 100
-    lr_grid: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-    probe_steps: int = 200
-    target_error: float = 0.05
-    max_steps: int = 30000
-    check_every: int = 100
-    second_lr_factor: float = 0.1  # also sweep at lr x this (0: no second sweep)
-    dtype: str = "float32"
-    data_dir: str | None = None   # None: TWOLAYER_DATA_DIR, then ~/.cache/twolayer (downloading there)
-    seed: int = 0
+    m: int = param(150, "Number of hidden leaky-ReLU neurons.", ge=1, le=10_000)
+    gamma: float = param(0.05, "Leaky ReLU slope: phi(t) = max(t, gamma t).", gt=0, le=1)
+    sigma: float = param(0.02, "Initial standard deviation that sets the step count T (must be one of sigmas).", gt=0,
+                         le=100)
+    sigmas: tuple[float, ...] = param((2e-4, 2e-3, 2e-2, 0.2, 2.0), "Initial standard deviations of the sweep.", gt=0,
+                                      le=100)
+    batch_size: int = param(100, "SGD minibatch size (MNIST has 60000 training images).", ge=1, le=60_000)
+    lr_grid: tuple[float, ...] = param((0.01, 0.03, 0.1, 0.3, 1.0, 3.0), "Candidate SGD step sizes of the probe runs.",
+                                       gt=0, le=100)
+    probe_steps: int = param(200, "SGD steps of each probe run.", ge=1, le=100_000)
+    target_error: float = param(0.05, "Training error (fraction misclassified) that ends the run at sigma.", gt=0,
+                                le=1)
+    max_steps: int = param(30000, "Most SGD steps of the run at sigma before giving up on target_error.", ge=1,
+                           le=3_000_000)
+    check_every: int = param(100, "SGD steps between two evaluations of the training error.", ge=1, le=1_000_000)
+    second_lr_factor: float = param(0.1, "Also sweep at the chosen step times this factor (0: no second sweep).",
+                                    ge=0, le=100)
+    dtype: str = param("float32", "Floating-point type of the data and the BLAS training path.",
+                       choices=("float32", "float64"))
+    data_dir: str | None = param(None, "Folder holding the MNIST files (free text; none: TWOLAYER_DATA_DIR, then "
+                                 "~/.cache/twolayer, downloading there).")
+    seed: int = param(0, "Random seed of the initial draw and of the minibatches.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"lr_grid": (0.1, 0.3, 1.0), "probe_steps": 100}
@@ -127,11 +137,14 @@ def describe(sigmas, result: dict, ts, lr: float) -> str:
             f"sigma; at t = T it is {per_sigma}.")
 
 
-def run(cfg: Config, ctx) -> dict:
-    if cfg.dtype not in ("float32", "float64"):
-        raise InvalidParameter("dtype", cfg.dtype, "expected 'float32' or 'float64'")
+def check(cfg: Config) -> None:
+    """sigma, whose run sets T, must be one of the sweep's sigmas."""
     if cfg.sigma not in cfg.sigmas:
         raise InvalidParameter("sigma", cfg.sigma, f"expected one of sigmas = {cfg.sigmas}")
+
+
+def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     X, y = mnist("train", cfg.data_dir, dtype=np.dtype(cfg.dtype))
     Xt, yt = mnist("test", cfg.data_dir, dtype=np.dtype(cfg.dtype))
     start = time.perf_counter()
@@ -196,4 +209,4 @@ register(Experiment(
     name="mnist-stable-rank", seed_file="004_dc5170f39b81d439.txt",
     description="Seed 004 Problem 3.3: a leaky-ReLU network with biases trained on MNIST to < 5% training error; "
                 "StableRank(W_t) / StableRank(W_0) against the initial scale sigma for t in {1, T/10, T/5, T/2, T}.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="sheet 004, problem 3, part 3"))

@@ -14,28 +14,32 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import analysis, data
-from ..errors import check_choice
+from ..errors import InvalidParameter
 from ..optim import GD
 from ..plots import label, new_figure
 from ..sweep import train_many
 from . import Experiment, register
-from .base import THESIS_LOSS, balanced_net
+from .base import THESIS_LOSS, balanced_net, param
+from .budget import SEED_MAX, check_budget, recorded_points, snapshot_bytes
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
 
 @dataclass
 class Config:
-    width: int = 200
-    activations: tuple[str, ...] = ACTIVATIONS
-    scales_orth: tuple[float, ...] = (1e-22, 1e-6, 1e-10)     # for relu, sigmoid, tanh
-    scale_nonorth: float = 1e-12
-    lr: float = 1e-3
-    epochs_orth: int = 1_500_000
-    epochs_nonorth: int = 300_000
-    records: int = 400
-    nonorth_seed: int = 0
-    seed: int = 0
+    width: int = param(200, "Number of hidden neurons m.", ge=1, le=10_000)
+    activations: tuple[str, ...] = param(ACTIVATIONS, "Activations to train (one run each per data set).",
+                                         choices=ACTIVATIONS)
+    scales_orth: tuple[float, ...] = param((1e-22, 1e-6, 1e-10), "Balanced initialisation scales on the orthogonal "
+                                           "set, one each for relu, sigmoid, tanh (in this order).", gt=0, le=100)
+    scale_nonorth: float = param(1e-12, "Balanced initialisation scale on the non-orthogonal set (every activation).",
+                                 gt=0, le=100)
+    lr: float = param(1e-3, "GD step size.", gt=0, le=10)
+    epochs_orth: int = param(1_500_000, "Number of GD steps on the orthogonal set.", ge=1, le=15_000_000)
+    epochs_nonorth: int = param(300_000, "Number of GD steps on the non-orthogonal set.", ge=1, le=3_000_000)
+    records: int = param(400, "About how many points of each run are recorded.", ge=1, le=10_000)
+    nonorth_seed: int = param(0, "Random seed of the non-orthogonal data set.", ge=0, le=SEED_MAX)
+    seed: int = param(0, "Random seed of the initial directions g_j and signs s_j.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"activations": ("relu",), "epochs_orth": 1_000_000, "epochs_nonorth": 100_000, "records": 200}
@@ -61,9 +65,18 @@ def pca_panels(axes, traj, title: str):
     return evr
 
 
+def check(cfg: Config) -> None:
+    """One orthogonal-set scale per activation, and the snapshots of the runs in memory."""
+    if len(cfg.scales_orth) != len(ACTIVATIONS):
+        raise InvalidParameter("scales_orth", cfg.scales_orth, "expected three scales, for relu, sigmoid and tanh, "
+                               "e.g. scales_orth=1e-22,1e-6,1e-10")
+    points = max(recorded_points(e, max(1, e // cfg.records)) for e in (cfg.epochs_orth, cfg.epochs_nonorth))
+    check_budget("records", cfg.records, snapshot_bytes(points, 6 * cfg.width, len(cfg.activations)),
+                 "record fewer points or use a smaller width")
+
+
 def run(cfg: Config, ctx) -> dict:
-    for act in cfg.activations:
-        check_choice("activations", act, ACTIVATIONS)
+    check(cfg)
     acts = list(cfg.activations)
     sets = {"orth": (*data.thesis("3.4.1"), [cfg.scales_orth[ACTIVATIONS.index(a)] for a in acts], cfg.epochs_orth),
             "nonorth": (*data.thesis_nonorthogonal(5, 5, seed=cfg.nonorth_seed), [cfg.scale_nonorth] * len(acts),
@@ -106,4 +119,4 @@ register(Experiment(
     name="multidim", seed_file="003_5bec2764affd87f0.txt",
     description="Thesis 3.4: five-dimensional orthogonal and non-orthogonal data; explained variance of the first two "
                 "principal components of the trained neurons, and their projections over training.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="thesis, section 3.4, Figs 3.33-3.39"))

@@ -15,25 +15,38 @@ from ..plots import label, new_figure, orientation_plane
 from ..plots.style import series_colour
 from ..sweep import train_many
 from . import Experiment, register
-from .base import THESIS_LOSS, balanced_net
+from .base import THESIS_LOSS, balanced_net, param
+from .budget import SEED_MAX, check_recording
+
+ONE_D_SETS = tuple(data.THESIS_SETS) + ("1.2",)   # inputs (x, 1); 3.4.1 is five-dimensional
 
 
 @dataclass
 class Config:
-    datasets: tuple[str, ...] = ("1.3.1", "1.3.2", "1.3.3")
-    width: int = 60
-    scales: tuple[float, ...] = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 0.5, 1.0)
-    lr: float = 1e-3
-    epochs: int = 1_000_000
-    record_every: int = 1000
-    fit_level: float = 1e-3      # the thesis's accuracy goal for n = 5 (it used 1e-5 for n = 10)
-    seed: int = 0
+    datasets: tuple[str, ...] = param(("1.3.1", "1.3.2", "1.3.3"), "Thesis data sets of 1-D inputs (x, 1) to train on.",
+                                      choices=ONE_D_SETS)
+    width: int = param(60, "Number of hidden ReLU neurons m.", ge=1, le=1000)
+    scales: tuple[float, ...] = param((1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 0.5, 1.0), "Balanced initialisation scales "
+                                      "lambda to sweep on each data set.", gt=0, le=100)
+    lr: float = param(1e-3, "GD step size.", gt=0, le=10)
+    epochs: int = param(1_000_000, "Number of GD steps (full-batch epochs) per run.", ge=1, le=10_000_000)
+    record_every: int = param(1000, "Record the loss and all parameters every this many GD steps.", ge=1,
+                              le=10_000_000)
+    fit_level: float = param(1e-3, "Training loss (1/n) below which a run counts as fitted.", gt=0, le=1)
+    seed: int = param(0, "Random seed of the initial directions g_j and signs s_j.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"scales": (1e-3, 1e-1, 1.0), "epochs": 200_000, "record_every": 500}
 
 
+def check(cfg: Config) -> None:
+    """The snapshots of the len(datasets) x len(scales) runs, all kept until the figures, must fit in memory."""
+    check_recording("record_every", cfg.record_every, cfg.epochs, cfg.record_every, 3 * cfg.width,
+                    runs=len(cfg.datasets) * len(cfg.scales), also="epochs, scales or a smaller width")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     out = {"scales": list(cfg.scales), "theta_norm": {}, "min_norm": {}, "final_loss": {}, "fitted": {},
            "plateau_count": {}, "rich_norm_gap": {}}
     runs = {}
@@ -107,4 +120,5 @@ register(Experiment(
     name="non-orthogonal-1d", seed_file="003_5bec2764affd87f0.txt",
     description="Thesis 3.3: ReLU networks on non-orthogonal 1-D data sets 1.3.1-1.3.3: sequential growth of neuron "
                 "groups, and the final norm against the exact minimum-norm interpolator (LP over directions).",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK,
+    source="thesis, section 3.3 and appendix C.3, Figs 3.27-3.31"))

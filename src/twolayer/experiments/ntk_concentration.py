@@ -7,20 +7,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidParameter
 from ..init import init_net
 from ..ntk import analytic_ntk, empirical_ntk
 from ..plots import label, new_figure
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX
+
+MAX_PREACTIVATIONS = 100_000_000   # n x p entries of the (n, p) pre-activations at the largest width (800 MB each)
 
 
 @dataclass
 class Config:
-    n: int = 40
-    d: int = 5
-    log2_widths: tuple[int, ...] = tuple(range(4, 15))
-    seeds: int = 20
-    delta: float = 0.05
-    seed: int = 0
+    n: int = param(40, "Number of input points on the unit sphere (the kernels are n x n).", ge=1, le=1000)
+    d: int = param(5, "Input dimension (points on the unit sphere of R^d).", ge=1, le=1000)
+    log2_widths: tuple[int, ...] = param(tuple(range(4, 15)), "Widths p = 2^k of the network, as the exponents k "
+                                         "(at least two different ones for the fitted slope).", ge=0, le=20)
+    seeds: int = param(20, "Independent initialisations per width.", ge=1, le=1000)
+    delta: float = param(0.05, "Failure probability of the Hoeffding bound (it holds with probability 1 - delta).",
+                         gt=0, le=0.999)
+    seed: int = param(0, "Random seed of the points and of the networks.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"log2_widths": tuple(range(4, 11)), "seeds": 20}
@@ -38,7 +45,19 @@ def hoeffding_bound(n, p, delta):
     return n * np.sqrt(np.log(2 * n * n / delta) / (2 * np.asarray(p, dtype=float)))
 
 
+def check(cfg: Config) -> None:
+    """Two widths at least (for the slope), and the (n, p) pre-activations of the largest width in memory."""
+    if len(set(cfg.log2_widths)) < 2:
+        raise InvalidParameter("log2_widths", cfg.log2_widths, "expected at least two different widths for the "
+                               "fitted slope, e.g. log2_widths=4,6,8,10")
+    p = 2 ** max(cfg.log2_widths)
+    if cfg.n * p > MAX_PREACTIVATIONS:
+        raise InvalidParameter("log2_widths", cfg.log2_widths, f"n x p = {cfg.n} x 2^{max(cfg.log2_widths)} is more than "
+                               f"{MAX_PREACTIVATIONS:.0e} pre-activations; lower the largest exponent or n")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     X = sphere_points(cfg.n, cfg.d, cfg.seed)
     K = analytic_ntk(X, activation="relu", layers="inner")
     lam_limit = float(np.linalg.eigvalsh(K)[0])
@@ -88,4 +107,4 @@ register(Experiment(
     name="ntk-concentration", seed_file="002_6aa158f5cc0cafd1.txt",
     description="Seed 002 ex. 1: the empirical NTK concentrates around its infinite-width limit like "
                 "p^(-1/2); its smallest eigenvalue converges to a positive limit.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="sheet 002, exercise 1"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import data
+from ..errors import InvalidParameter
 from ..init import init_net
 from ..net import Net
 from ..optim import GD, SGD
@@ -16,23 +17,32 @@ from ..sweep import train_many
 from ..train import train
 from ..trajectory import log_steps
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX
+
+MAX_STREAM = 10_000_000   # samples of the 1-D one-pass stream (steps_1d x batch), each record evaluates them all
 
 
 @dataclass
 class Config:
-    widths_1d: tuple[int, ...] = (5, 20, 100)
-    restarts: int = 20
-    steps_1d: int = 60_000
-    batch: int = 16
-    lr_1d: float = 0.03       # per-neuron step; SGD runs with lr * m (mean-field convention)
-    widths_2d: tuple[int, ...] = (5, 10, 100, 1000)
-    n_2d: int = 400
-    steps_2d: int = 20_000
-    lr_2d: float = 0.5
-    scale_2d: float = 0.1
-    converged_below: float = 1e-3
-    gif_width: int = 100
-    seed: int = 0
+    widths_1d: tuple[int, ...] = param((5, 20, 100), "Widths m of the 1-D students (triangle wave).", ge=1, le=10_000)
+    restarts: int = param(20, "Random restarts per 1-D width.", ge=1, le=1000)
+    steps_1d: int = param(60_000, "One-pass SGD steps of each 1-D run (each sees steps_1d x batch fresh samples).",
+                          ge=1, le=600_000)
+    batch: int = param(16, "SGD minibatch size in 1-D.", ge=1, le=160)
+    lr_1d: float = param(0.03, "Per-neuron SGD step in 1-D: SGD runs with lr_1d * m (mean-field convention).", gt=0,
+                         le=100)
+    widths_2d: tuple[int, ...] = param((5, 10, 100, 1000), "Widths m of the 2-D students (particles).", ge=1,
+                                       le=10_000)
+    n_2d: int = param(400, "Number of Gaussian training inputs in 2-D.", ge=1, le=20_000)
+    steps_2d: int = param(20_000, "Full-batch GD steps of each 2-D run.", ge=1, le=2_000_000)
+    lr_2d: float = param(0.5, "Per-neuron GD step in 2-D: GD runs with lr_2d * m.", gt=0, le=100)
+    scale_2d: float = param(0.1, "Initialisation scale of the 2-D students (small: particles start near 0).", gt=0,
+                            le=100)
+    converged_below: float = param(1e-3, "Test error below which a 1-D restart counts as converged.", gt=0, le=10)
+    gif_width: int = param(100, "Width of the 2-D student in the animation (the widest when not in widths_2d).", ge=1,
+                           le=10_000)
+    seed: int = param(0, "Random seed of the data, the teacher and the students.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"restarts": 6, "steps_2d": 8_000, "n_2d": 200}
@@ -126,7 +136,15 @@ def two_dimensional(cfg, ctx):
     return finals
 
 
+def check(cfg: Config) -> None:
+    """The one-pass stream of the 1-D runs (steps_1d x batch samples) must stay a sane size."""
+    if cfg.steps_1d * cfg.batch > MAX_STREAM:
+        raise InvalidParameter("steps_1d", cfg.steps_1d, f"steps_1d x batch = {cfg.steps_1d * cfg.batch:.3g} fresh "
+                               f"samples is more than {MAX_STREAM:.0e}; use steps_1d <= {MAX_STREAM // cfg.batch}")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     frac, median = one_dimensional(cfg, ctx)
     finals = two_dimensional(cfg, ctx)
     ctx.note("Model: f(x) = (1/m) sum_j a_j relu(b_j . x + c_j) (bias in 1D, none in 2D), sphere initialisation "
@@ -141,4 +159,5 @@ register(Experiment(
     name="overparam-convergence", seed_file="000_a9745a3daa3e7512.txt",
     description="Seed 000 ex. 3: narrow ReLU networks get stuck, wide ones converge (1D triangle wave with "
                 "random restarts; 2D particles following a 4-neuron teacher).",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK,
+    source="sheet 000, exercise 3 (the figures of the blog post it cites)"))

@@ -22,20 +22,23 @@ from ..plots.style import series_colour
 from ..train import train
 from ..trajectory import log_steps
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX, check_budget, snapshot_bytes
 
 
 @dataclass
 class Config:
-    n: int = 40
-    d: int = 10
-    margin: float = 0.1           # y_i <u, x_i> >= margin for a unit u, so v = u / margin
-    m: int = 20
-    gamma: float = 0.2
-    init_std: float = 0.1
-    step_sizes: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0)
-    steps: int = 30000
-    eps: tuple[float, ...] = tuple(10.0 ** -k for k in range(1, 11))
-    seed: int = 0
+    n: int = param(40, "Number of separable training points in the unit ball.", ge=1, le=10_000)
+    d: int = param(10, "Input dimension.", ge=1, le=300)
+    margin: float = param(0.1, "Margin: y_i <u, x_i> >= margin for a unit u, so v = u / margin.", gt=0, le=0.99)
+    m: int = param(20, "Number of hidden leaky-ReLU neurons (a_j = +-1/sqrt(m) fixed).", ge=1, le=300)
+    gamma: float = param(0.2, "Leaky ReLU slope: phi(t) = max(t, gamma t).", gt=0, le=1)
+    init_std: float = param(0.1, "Standard deviation of the entries of W_0.", gt=0, le=100)
+    step_sizes: tuple[float, ...] = param((0.1, 1.0, 10.0, 100.0), "GD step sizes alpha, one run each.", gt=0, le=1e4)
+    steps: int = param(30000, "Number of GD steps per run (every step is recorded and checked).", ge=1, le=300_000)
+    eps: tuple[float, ...] = param(tuple(10.0 ** -k for k in range(1, 11)), "Distances ||W - W'|| of the "
+                                   "non-smoothness check.", gt=0, le=1)
+    seed: int = param(0, "Random seed of the data and of W_0.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"steps": 3000}
@@ -47,7 +50,14 @@ def slacks(Q: dict, c: float, lr: float) -> dict:
             "H_ratio": Q["dH"] / (c * lr * Q["G"][:-1])}
 
 
+def check(cfg: Config) -> None:
+    """A run records W (m x d) at every step: steps x m x d must fit in memory."""
+    check_budget("steps", cfg.steps, snapshot_bytes(cfg.steps + 2, cfg.m * cfg.d),
+                 "every step is recorded: lower steps, m or d")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     X, y, v = separable(cfg.n, cfg.d, margin=cfg.margin, seed=cfg.seed)
     net = init_net(cfg.d, cfg.m, "leaky_relu", "none", init="fixed_outer", scale=cfg.init_std, slope=cfg.gamma,
                    seed=cfg.seed + 1)
@@ -121,4 +131,4 @@ register(Experiment(
     name="perceptron-convergence", seed_file="004_dc5170f39b81d439.txt",
     description="Seed 004 Problem 1: GD on a leaky-ReLU network with logistic loss; the loss L, G, H_t = <W_t, V> and "
                 "F_t = ||W_t||, the proof's two inequalities checked at every step, and the non-smoothness of L.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="sheet 004, problem 1 (parts 1-6)"))

@@ -25,25 +25,35 @@ from ..sweep import train_many
 from ..train import train
 from ..trajectory import log_steps
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX
 
 
 @dataclass
 class Config:
-    width: int = 100
-    eta: float = 0.02              # per-neuron step: lr = eta * m
-    epochs: int = 200_000
-    alpha_inner: float = 1.0       # variances of b_j, c_j and of a_j
-    alpha_outer: float = 1.0
-    batch_sizes: tuple[int, ...] = (1, 5, 15)
-    scales: tuple[float, ...] = (1e-4, 1e-2, 1.0, 1e2)
-    rf_width: int = 1000
-    widths: tuple[int, ...] = (5, 20, 100, 1000, 10_000)
-    width_epochs: int = 50_000
-    lr_factors: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
-    lr_steps: int = 20_000
-    bisections: int = 10
-    weight_decays: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
-    seed: int = 0
+    width: int = param(100, "Number of hidden neurons m of directions (a), (b), (e) and (f).", ge=1, le=10_000)
+    eta: float = param(0.02, "Per-neuron step: lr = eta * m (capped at half of 2/lambda_max at initialisation).",
+                       gt=0, le=100)
+    epochs: int = param(200_000, "Epochs of directions (a), (b), (c) and (f) (GD steps; SGD runs n/batch steps "
+                        "per epoch).", ge=1, le=2_000_000)
+    alpha_inner: float = param(1.0, "Variance of the inner weights b_j and biases c_j at initialisation.", gt=0,
+                               le=1e4)
+    alpha_outer: float = param(1.0, "Variance of the outer weights a_j at initialisation.", gt=0, le=1e4)
+    batch_sizes: tuple[int, ...] = param((1, 5, 15), "SGD minibatch sizes of direction (a) (the data set has 30 "
+                                         "training points).", ge=1, le=30)
+    scales: tuple[float, ...] = param((1e-4, 1e-2, 1.0, 1e2), "Initial variances of the alpha_inner x alpha_outer "
+                                      "grid of direction (b).", gt=0, le=1e4)
+    rf_width: int = param(1000, "Width of the frozen-inner-layer comparison, direction (c).", ge=1, le=100_000)
+    widths: tuple[int, ...] = param((5, 20, 100, 1000, 10_000), "Widths m of direction (d).", ge=1, le=100_000)
+    width_epochs: int = param(50_000, "GD steps of direction (d).", ge=1, le=5_000_000)
+    lr_factors: tuple[float, ...] = param((0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0), "Step sizes of "
+                                          "direction (e), in units of 2/lambda_max at initialisation.", gt=0, le=1e4)
+    lr_steps: int = param(20_000, "GD steps of each run of direction (e).", ge=1, le=2_000_000)
+    bisections: int = param(10, "Bisection steps for the largest stable step of direction (e) (0: none).", ge=0,
+                            le=100)
+    weight_decays: tuple[float, ...] = param((0.0, 1e-6, 1e-5, 1e-4, 1e-3), "Weight decay coefficients lambda of "
+                                             "direction (f) (penalty (lambda/2) ||w||^2).", ge=0, le=100)
+    seed: int = param(0, "Random seed of the initialisation and of the minibatches.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"epochs": 20_000, "scales": (1e-4, 1.0, 1e2), "rf_width": 300, "widths": (5, 20, 100, 1000),
@@ -340,4 +350,4 @@ register(Experiment(
     name="relu-1d", seed_file="001_844f0b730112be6a.txt",
     description="Seed 001: a two-layer ReLU network on 1D data: GD vs SGD, initialisation scales, frozen inner "
                 "layer, width, step size (with 2/lambda_max), weight decay; a two-page figure sheet.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="sheet 001, experiments a-f (the whole sheet)"))

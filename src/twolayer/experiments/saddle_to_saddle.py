@@ -10,25 +10,47 @@ import numpy as np
 from .. import analysis, data
 from ..init import init_net
 from ..optim import GD
+from ..errors import InvalidParameter
+from ..losses import REDUCTIONS
 from ..plots import loss_curve, new_figure, orientation_plane
 from ..train import train
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX, check_recording
+
+ORTHOGONAL_SETS = ("1.1.0", "1.1.1", "1.1.2", "1.1.4")   # two orthogonal inputs: the closed-form minimum norm applies
 
 
 @dataclass
 class Config:
-    dataset: str = "1.1.0"
-    width: int = 60
-    scale: float = 1e-6 / np.sqrt(60)
-    lr: float = 1e-3
-    epochs: int = 30_000
-    record_every: int = 10
-    reduction: str = "mean"
-    snapshot_epochs: tuple[int, ...] = (0, 4000, 8000, 15000)
-    seed: int = 0
+    dataset: str = param("1.1.0", "Thesis data set: two orthogonal inputs (x, 1) with labels +-1 (1.1.4 with c = 1).",
+                         choices=ORTHOGONAL_SETS)
+    width: int = param(60, "Number of hidden ReLU neurons m.", ge=1, le=10_000)
+    scale: float = param(1e-6 / np.sqrt(60), "Balanced initialisation scale lambda: w_j = lambda g_j, a_j = s_j ||w_j||.",
+                         gt=0, le=100)
+    lr: float = param(1e-3, "GD step size.", gt=0, le=10)
+    epochs: int = param(30_000, "Number of GD steps (full-batch epochs).", ge=1, le=3_000_000)
+    record_every: int = param(10, "Record the loss and all parameters every this many GD steps.", ge=1, le=3_000_000)
+    reduction: str = param("mean", "Loss normalisation: mean = (1/n) sum (h - y)^2 as the thesis's runs, "
+                           "half_mean = 1/(2n), sum = no factor.", choices=REDUCTIONS)
+    snapshot_epochs: tuple[int, ...] = param((0, 4000, 8000, 15000), "GD steps at which Figure 2.8 shows the neurons "
+                                             "(multiples of record_every; later than epochs: skipped).",
+                                             ge=0, le=3_000_000, empty=True)
+    seed: int = param(0, "Random seed of the initial directions g_j and signs s_j.", ge=0, le=SEED_MAX)
+
+
+def check(cfg: Config) -> None:
+    """The limits that involve several settings: recorded snapshots, and snapshot steps that are recorded."""
+    check_recording("record_every", cfg.record_every, cfg.epochs, cfg.record_every, 3 * cfg.width,
+                    also="epochs or a smaller width")
+    missed = [e for e in cfg.snapshot_epochs if e < cfg.epochs and e % cfg.record_every]
+    if missed:
+        raise InvalidParameter("snapshot_epochs", cfg.snapshot_epochs, f"{missed} are not recorded: every snapshot "
+                               f"epoch below epochs must be a multiple of record_every = {cfg.record_every}")
 
 
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     X, y = data.thesis(cfg.dataset)
     net = init_net(2, cfg.width, activation="relu", scaling="none", init="balanced", scale=cfg.scale, seed=cfg.seed)
     traj = train(net, X, y, loss="square", reduction=cfg.reduction, optimizer=GD(cfg.lr), steps=cfg.epochs,
@@ -97,4 +119,4 @@ register(Experiment(
     name="saddle-to-saddle", seed_file="003_5bec2764affd87f0.txt",
     description="Thesis Figs 2.7-2.8: a ReLU net on two orthogonal points goes saddle to saddle "
                 "and ends at the minimum-norm interpolator.",
-    config=Config, run=run, quick={}))
+    config=Config, run=run, quick={}, source="thesis, section 2.2.1.4, Figs 2.7-2.8"))

@@ -16,20 +16,27 @@ from ..data import gaussian_points
 from ..init import init_net
 from ..optim import GD
 from ..plots import label, new_figure
+from ..errors import InvalidParameter
 from ..train import train
 from . import Experiment, register
+from .base import param
+from .budget import SEED_MAX
+
+MAX_ENTRIES = 50_000_000   # m x d of the largest W; a one-step run holds about 9 copies of W (3.4 GB at this size)
 
 
 @dataclass
 class Config:
-    ms: tuple[int, ...] = (50, 100, 200, 400, 800)
-    ds: tuple[int, ...] = (1000, 2000, 4000, 8000, 16000)
-    n: int = 10
-    gamma: float = 0.5
-    sigma: float = 1e-6           # small enough that sigma^2 m d << ||grad||_F^2, about 1/(4n)
-    alpha: float = 1.0
-    sigmas: tuple[float, ...] = (1e-7, 1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 1e-2)
-    seed: int = 0
+    ms: tuple[int, ...] = param((50, 100, 200, 400, 800), "Widths m of the first layer W (m x d) on the grid.",
+                                ge=1, le=3000)
+    ds: tuple[int, ...] = param((1000, 2000, 4000, 8000, 16000), "Input dimensions d on the grid.", ge=1, le=60_000)
+    n: int = param(10, "Number of training points x_i ~ N(0, I_d / d) with random labels.", ge=1, le=2000)
+    gamma: float = param(0.5, "Leaky ReLU slope: phi(t) = max(t, gamma t).", gt=0, le=1)
+    sigma: float = param(1e-6, "Standard deviation of the entries of W_0 on the (m, d) grid.", gt=0, le=10)
+    alpha: float = param(1.0, "Size of the one GD step W_1 = W_0 - alpha grad L(W_0).", gt=0, le=1e4)
+    sigmas: tuple[float, ...] = param((1e-7, 1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 1e-2), "Standard deviations of W_0 "
+                                      "swept at the middle width and the largest d.", gt=0, le=10)
+    seed: int = param(0, "Random seed of the data and of W_0.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"ms": (50, 200, 800), "ds": (1000, 4000, 16000), "sigmas": (1e-7, 1e-5, 1e-4, 1e-3, 1e-2)}
@@ -43,7 +50,19 @@ def one_step(m, d, sigma, cfg, ctx, X, y):
     return stable_rank(run.W[0]), stable_rank(run.W[1])
 
 
+def check(cfg: Config) -> None:
+    """The largest first layer, max(ms) x max(ds), must fit in memory (each W is held about ten times)."""
+    m, d = max(cfg.ms), max(cfg.ds)
+    if m * d > MAX_ENTRIES:
+        raise InvalidParameter("ms", cfg.ms, f"max(ms) x max(ds) = {m} x {d} = {m * d:.3g} weights is more than "
+                               f"{MAX_ENTRIES:.0e}; use max(ms) <= {MAX_ENTRIES // d} with max(ds) = {d}, or smaller ds")
+    if cfg.n * d > MAX_ENTRIES:
+        raise InvalidParameter("n", cfg.n, f"n x max(ds) = {cfg.n * d:.3g} data entries is more than {MAX_ENTRIES:.0e}; "
+                               f"use n <= {MAX_ENTRIES // d}")
+
+
 def run(cfg: Config, ctx) -> dict:
+    check(cfg)
     sr0 = np.zeros((len(cfg.ms), len(cfg.ds)))
     sr1 = np.zeros_like(sr0)
     p = []
@@ -97,4 +116,4 @@ register(Experiment(
     name="stable-rank-one-step", seed_file="004_dc5170f39b81d439.txt",
     description="Seed 004 Problem 3.1-3.2: StableRank(W_0) ~ min(m, d) for Gaussian W_0, but after one GD step on "
                 "nearly orthogonal data StableRank(W_1) stays bounded by a constant.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK, source="sheet 004, problem 3, parts 1-2"))

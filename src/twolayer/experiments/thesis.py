@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import Experiment, register
+from .base import param
 
 PARTS = ("saddle-to-saddle", "init-scale-transition", "activation-dynamics", "label-geometry", "non-orthogonal-1d",
          "multidim", "gradient-checks")
@@ -21,7 +22,7 @@ PARTS = ("saddle-to-saddle", "init-scale-transition", "activation-dynamics", "la
 
 @dataclass
 class Config:
-    quick: bool = False
+    quick: bool = param(False, "Run the thesis's experiments at their quick fidelity (as with --quick).")
 
 
 QUICK = {"quick": True}
@@ -132,4 +133,5 @@ register(Experiment(
     name="thesis", seed_file="003_5bec2764affd87f0.txt",
     description="Seed 003 summary: runs the thesis's experiments and lists its findings R1-R12 (and appendix D) next "
                 "to what twolayer measures, each with a verdict.",
-    config=Config, run=run, quick=QUICK))
+    config=Config, run=run, quick=QUICK,
+    source="thesis, chapters 2-3 and appendices C-D (findings R1-R12 and D)"))
