@@ -11,9 +11,16 @@ from starlette.testclient import TestClient
 
 import twolayer as tl
 from twolayer.playground.app import create_app, schema
-from twolayer.playground.session import Settings
+from twolayer.playground.session import Session, Settings, parse_settings
 
 SMALL = {"problem": "teacher-2d", "width": 40, "steps_per_frame": 50, "lr": 0.5}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled():
+    """Load the compiled kernels before the tests count steps: a chunk stops after 0.25 s of
+    training, and the first one in a process also loads (or compiles) the kernels."""
+    Session(parse_settings(SMALL)).advance()
 
 
 def strict(text: str) -> dict:
@@ -177,16 +184,45 @@ def test_tabs_have_their_own_runs_up_to_the_cap_and_closing_one_stops_it():
         one.send_json({"type": "step"})
         two.send_json({"type": "step"})
         assert len(receive(one)["neurons"]["x"]) == 20 and len(receive(two)["neurons"]["x"]) == 30
-        with client.websocket_connect("/ws") as third:
-            refused = receive(third)
-            assert refused["event"] == "error" and refused["field"] == "sessions"
         one.send_json({"type": "start"})
+        two.send_json({"type": "start"})
+        until(one, "state"), until(two, "state")
+        with client.websocket_connect("/ws") as third:     # a third tab opens, but may not train
+            until(third, "frame")
+            third.send_json({"type": "start"})
+            refused, _ = until(third, "error")
+            assert refused["field"] == "sessions"
         one.__exit__(None, None, None)                 # the tab closes while its run trains
         deadline = time.time() + 10
-        while len(app.state.active) > 1 and time.time() < deadline:
+        while len(app.state.connections) > 1 and time.time() < deadline:
             time.sleep(0.05)
-        assert len(app.state.active) == 1
+        assert len(app.state.connections) == 1
         two.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("failure,text", [
+    (tl.FlowStalled(1.0, 2.0, 100), "gradient flow stalled"), (ZeroDivisionError("oops"), "internal error: "
+                                                                "ZeroDivisionError: oops")])
+@pytest.mark.parametrize("how", ["start", "step"])
+def test_a_failing_chunk_is_an_error_event_and_later_settings_apply(client, monkeypatch, failure, text, how):
+    ws, _ = connect(client, SMALL)
+
+    def fail(self, *args, **kwargs):
+        raise failure
+    monkeypatch.setattr(Session, "advance", fail)
+    ws.send_json({"type": how})
+    error, _ = until(ws, "error")
+    assert error["field"] is None and error["message"].startswith(text)
+    if how == "start":
+        assert until(ws, "state")[0]["running"] is False
+    ws.send_json({"type": "settings", "settings": {**SMALL, "width": 20}})
+    applied, before = until(ws, "settings")            # applied, not answered by the stale error
+    assert applied["settings"]["width"] == 20 and all(m["event"] != "error" for m in before)
+    monkeypatch.undo()
+    until(ws, "state")
+    ws.send_json({"type": "step"})
+    assert until(ws, "frame")[0]["step"] == 50
+    ws.__exit__(None, None, None)
 
 
 def test_fps_must_be_a_sane_rate():

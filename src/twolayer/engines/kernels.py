@@ -703,7 +703,7 @@ def _record(i, step, time, theta, V, loss, g, P, T, rec_steps, rec_times, rec_lo
         snaps[i, :] = theta
 
 
-@njit(cache=True, fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
+@njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
 def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, steps, record_at,
                  s1, s2, prev, state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
     """Steps t0 .. t1-1 of a run of ``steps`` updates (and the final record when t1 == steps).
@@ -770,13 +770,13 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     return OK
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def narrow_full_batch(K, d, n, m):
     """Whether full-batch GD runs in :func:`run_gd_narrow`: one output, d <= 2, n m <= NARROW_WORK."""
     return K == 1 and d <= 2 and n * m <= NARROW_WORK
 
 
-@njit(cache=True, fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
+@njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
 def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
                   rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
     """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
@@ -840,7 +840,7 @@ def _rms_scaled(v, y0, y1, rtol, atol):
     return math.sqrt(s / max(v.shape[0], 1))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
              rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop):
     """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max).
@@ -970,7 +970,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     return OK
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def run_discrete_many(thetas, D, T, wds, lrs, opt, mom, b1, b2, eps, batch, orders, steps, record_at,
                       s1, s2, prevs, states, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
     """``run_discrete`` for R independent runs (rows of ``thetas``), one run per thread.

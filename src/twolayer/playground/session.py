@@ -18,7 +18,7 @@ and moving the scale slider alone takes a run from the rich regime to the lazy o
 from __future__ import annotations
 
 import io
-import math
+import time
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -106,12 +106,13 @@ def parse_settings(message: dict) -> Settings:
         elif not isinstance(value, (int, float)) or isinstance(value, bool):
             raise InvalidParameter(key, value, "expected a number")
         else:
-            if isinstance(default, int) and float(value) != int(value):
+            # compare before converting (int(nan), float(10 ** 400) raise); NaN fails every comparison
+            lo, hi = LIMITS[key]
+            if not lo <= value <= hi:
+                raise InvalidParameter(key, value, f"expected a value in [{lo}, {hi}]")
+            if isinstance(default, int) and value != int(value):
                 raise InvalidParameter(key, value, "expected an integer")
             value = type(default)(value)
-            lo, hi = LIMITS[key]
-            if not (math.isfinite(value) and lo <= value <= hi):
-                raise InvalidParameter(key, value, f"expected a value in [{lo}, {hi}]")
         setattr(out, key, value)
     return out
 
@@ -139,8 +140,9 @@ def make_problem(name: str, seed: int):
 
 
 class Session:
-    """One page's run: ``advance()`` trains ``steps_per_frame`` more steps and returns a frame, or a
-    ``{"event": "diverged", ...}`` message once the run has diverged (it then stays stopped)."""
+    """One page's run: ``advance()`` trains ``steps_per_frame`` more steps (fewer when a time budget
+    runs out) and returns a frame, or a ``{"event": "diverged", ...}`` message once the run has
+    diverged (it then stays stopped)."""
 
     def __init__(self, settings: Settings):
         self.settings = s = settings
@@ -154,6 +156,7 @@ class Session:
                              init=s.init, scale=10.0 ** s.log10_scale, seed=s.seed, slope=0.1,
                              symmetric=s.symmetric)
         self.net, self.step, self.time, self.diverged = self.net0, 0, 0.0, None
+        self.seconds_per_step = None        # measured by advance(), sizes its sub-chunks
         self.reduction = "half_mean" if s.loss == "square" else "mean"
         trainable = tuple(t for t in s.trainable if t != "c" or self.net0.bias)
         self.objective = Objective(self.net0, self.X, self.y, s.loss, self.reduction, s.weight_decay, trainable)
@@ -172,10 +175,44 @@ class Session:
         """The frame of the network before training (step 0)."""
         return self.frame()
 
-    def advance(self) -> dict:
-        """Train one chunk and return its frame (or the divergence event)."""
+    def advance(self, budget: float | None = None) -> dict:
+        """Train one chunk and return its frame (or the divergence event).
+
+        Parameters
+        ----------
+        budget : float or None
+            Seconds of training after which the chunk ends early, even if fewer than
+            ``steps_per_frame`` steps (or less than their gradient-flow time) were done; the frame's
+            ``step`` and ``time`` say how far it got. ``None`` always trains the whole chunk.
+
+        Notes
+        -----
+        With a budget the chunk trains in sub-chunks sized from the time per step measured so far,
+        and the clock is read between them: the compiled kernel cannot be interrupted, so this is
+        what keeps one heavy chunk (width 2000, 5000 steps) from running for a minute.
+        """
         if self.diverged is not None:
             return self.diverged
+        total, done = self.settings.steps_per_frame, 0
+        start = time.perf_counter()
+        while done < total:
+            size = total - done
+            if budget is not None:
+                left = budget - (time.perf_counter() - start)
+                if done and left <= 0:
+                    break
+                guess = 1 if self.seconds_per_step is None else int(left / max(self.seconds_per_step, 1e-9))
+                size = max(1, min(size, guess))
+            begun = time.perf_counter()
+            if not self.train_steps(size):
+                return self.diverged
+            self.seconds_per_step = (time.perf_counter() - begun) / size
+            done += size
+        return self.frame()
+
+    def train_steps(self, steps: int) -> bool:
+        """Train ``steps`` steps (gradient flow: for ``steps`` step sizes of time) from the current
+        network; False when the run diverged (:attr:`diverged` then holds the event)."""
         s = self.settings
         opt = self.optimizer()
         kw = dict(loss=s.loss, reduction=self.reduction, weight_decay=s.weight_decay, trainable=self.objective.trainable, optimizer=opt, quiet=True,
@@ -184,18 +221,18 @@ class Session:
             kw.update(X_test=self.Xt, y_test=self.yt)
         try:
             if isinstance(opt, Flow):
-                horizon = s.steps_per_frame * s.step_size()
+                horizon = steps * s.step_size()
                 run = train(self.net, self.X, self.y, t_max=horizon, record_at=[horizon], **kw)
             else:
-                run = train(self.net, self.X, self.y, steps=s.steps_per_frame, record_at=[s.steps_per_frame], **kw)
+                run = train(self.net, self.X, self.y, steps=steps, record_at=[steps], **kw)
         except DivergenceError as err:
             self.diverged = {"event": "diverged", "step": int(self.step + err.step),
                              "message": f"diverged at step {self.step + err.step}: {err.hint}"}
-            return self.diverged
+            return False
         self.net = run.final
-        self.step += s.steps_per_frame if not isinstance(opt, Flow) else 0
+        self.step += steps if not isinstance(opt, Flow) else 0
         self.time += float(run.times[-1])
-        return self.frame()
+        return True
 
     def frame(self) -> dict:
         """The JSON-safe picture of the current network (also recorded for :meth:`trajectory`)."""
