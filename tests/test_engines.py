@@ -86,7 +86,18 @@ def _compare_engines(act, scaling, bias, loss, trainable, seed, n, d, m, K, wd, 
         return
     com = tl.train(net, X, y, engine="numba", **kw)
     assert ref.info["engine"] == "numpy" and com.info["engine"] == "numba"
-    assert_same_run(ref, com)
+    assert_same_run(ref, com, rtol=max(1e-10, 1e-2 * rounding_growth(net, X, y, ref, kw)))
+
+
+def rounding_growth(net, X, y, ref, kw, eps=1e-13) -> float:
+    """How far a relative change of ``eps`` in the initial parameters moves the run's recorded
+    losses (relative): engines that round differently can differ by this much times the rounding
+    per step. Most runs damp it (~eps); an oscillating run at the edge of stability amplifies it."""
+    rng = np.random.default_rng(0)
+    bumped = net.with_theta(net.theta * (1.0 + eps * rng.choice([-1.0, 1.0], net.theta.size)))
+    other = tl.train(bumped, X, y, engine="numpy", **kw)
+    return max(float(np.max(np.abs(getattr(ref, k) - getattr(other, k)) / np.maximum(np.abs(getattr(ref, k)), 1e-300)))
+               for k in ("train_loss", "grad_norm"))
 
 
 def test_wide_problems_take_the_matrix_product_path():

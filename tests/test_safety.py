@@ -17,7 +17,7 @@ import pytest
 
 import twolayer as tl
 from twolayer.cli import main
-from twolayer.outdir import MANIFEST, ResultsFolder, check_out, clean_stale
+from twolayer.outdir import MANIFEST, ResultsFolder, clean_stale
 
 FAST_TRAIN = ["train", "--steps", "50", "--width", "8", "--quiet", "--engine", "numpy"]
 
@@ -245,6 +245,35 @@ def test_ctrl_c_stops_a_compiled_run_within_a_second(tmp_path, keep):
         assert not (tmp_path / "r").exists()
 
 
+SWEEP_SCRIPT = """
+import sys, numpy as np, twolayer as tl
+X, y = tl.data.thesis("1.1.0")
+nets = [tl.init_net(2, 60, "relu", "none", init="balanced", scale=s, seed=0) for s in np.logspace(-3, -1, 8)]
+tl.train_many(nets, X, y, optimizer=tl.GD(1e-3), steps=2, quiet=True)          # compiled (or cached) first
+print("ready", flush=True)
+try:
+    tl.train_many(nets, X, y, optimizer=tl.GD(1e-3), steps=10**9, record_every=10**6, quiet=True)
+except KeyboardInterrupt as err:
+    print(type(err).__name__, err.step, flush=True)
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_stops_a_compiled_sweep_within_a_second():
+    proc = subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    waited = time.perf_counter() - sent
+    assert proc.returncode == 130, err
+    name, step = out.split()
+    assert name == "Interrupted" and 0 < int(step) < 10**9
+    assert waited < 3.0, waited          # 8 runs of 10^9 steps would take minutes
+
+
 # -- honest divergence and dead networks -----------------------------------------------------------
 def test_exploding_parameters_are_a_divergence_with_a_meaningful_hint():
     X, y = tl.data.thesis("1.1.0")
@@ -266,11 +295,42 @@ def test_all_dead_relu_units_are_a_warning_with_their_step():
     y = np.array([1.0, -1.0])
     W = -np.abs(np.random.default_rng(0).normal(size=(6, 2)))     # w . x < 0 on both inputs: all dead
     net = tl.Net(np.ones(6), W, activation="relu", scaling="none")
-    run = tl.train(net, X, y, optimizer=tl.GD(0.1), steps=10, engine="numpy")
+    with pytest.warns(tl.TwolayerWarning, match="all 6 ReLU units inactive"):
+        run = tl.train(net, X, y, optimizer=tl.GD(0.1), steps=10, engine="numpy")
     assert run.info["warnings"] == ["all 6 ReLU units inactive on the training data from step 0: the network is "
                                     "constant and no longer trains; lower the step size or start from a larger scale"]
     live = tl.Net(np.ones(6), -W, activation="relu", scaling="none")
     assert "warnings" not in tl.train(live, X, y, optimizer=tl.GD(0.01), steps=10, engine="numpy").info
+    # the batched sweep path checks its runs the same way
+    with pytest.warns(tl.TwolayerWarning):
+        runs = tl.train_many([net, live], X, y, optimizer=tl.GD(0.01), steps=10, engine="numba", quiet=True)
+    assert runs[0].info["batched"] and runs[0].info["warnings"] == run.info["warnings"]
+    assert "warnings" not in runs[1].info
+
+
+def test_an_experiment_reports_its_dead_runs(tmp_path, monkeypatch):
+    """A run inside an experiment whose ReLU units all die shows up in metrics.json, report.md and on stderr."""
+    from dataclasses import dataclass
+
+    from twolayer.experiments import EXPERIMENTS, Experiment
+
+    @dataclass
+    class Config:
+        seed: int = 0
+
+    def run(cfg, ctx):
+        X = np.array([[1.0, 1.0], [2.0, 1.0]])
+        W = -np.abs(np.random.default_rng(cfg.seed).normal(size=(6, 2)))
+        tl.train(tl.Net(np.ones(6), W, activation="relu", scaling="none"), X, np.array([1.0, -1.0]),
+                 optimizer=tl.GD(0.1), steps=10, engine="numpy", quiet=True)
+        return {"ran": 1}
+
+    monkeypatch.setitem(EXPERIMENTS, "dead-demo", Experiment("dead-demo", "none", "A demo.", Config, run))
+    assert main(["run", "dead-demo", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["warnings"] == ["all 6 ReLU units inactive on the training data from step 0: the network is "
+                                   "constant and no longer trains; lower the step size or start from a larger scale"]
+    assert "**Warning** (1 run(s)): all 6 ReLU units inactive" in (tmp_path / "r" / "report.md").read_text()
 
 
 # -- a command line that explains itself ------------------------------------------------------------

@@ -8,11 +8,12 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import analysis, data, ntk
-from .errors import DataUnavailable, DivergenceError, FlowStalled, InvalidParameter, TwolayerError
+from .errors import DataUnavailable, DivergenceError, FlowStalled, InvalidParameter, TwolayerError, TwolayerWarning
 from .init import init_net
 from .net import Net
 from .objective import Objective
 from .optim import GD, SGD, Adam, Flow
+from .study import Study
 from .sweep import train_many
 from .train import train
 from .trajectory import Trajectory, log_steps
@@ -33,5 +34,5 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Net", "init_net", "train", "train_many", "Trajectory", "log_steps", "GD", "SGD", "Adam", "Flow", "Objective",
-           "TwolayerError", "InvalidParameter", "DivergenceError", "FlowStalled", "DataUnavailable", "analysis", "data", "ntk", "plots", "__version__"]
+__all__ = ["Net", "init_net", "train", "train_many", "Study", "Trajectory", "log_steps", "GD", "SGD", "Adam", "Flow", "Objective",
+           "TwolayerError", "TwolayerWarning", "InvalidParameter", "DivergenceError", "FlowStalled", "DataUnavailable", "analysis", "data", "ntk", "plots", "__version__"]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
 from .data import load
-from .errors import Interrupted, check_choice
+from .data.files import content_hash, is_data_file, label_error
+from .errors import Interrupted, InvalidParameter, TwolayerWarning, check_choice
 from .experiments import Context
 from .init import init_net
 from .optim import GD, SGD, Adam, Flow
 from .plots import loss_curve, new_figure, orientation_plane
 from .outdir import ResultsFolder, check_out
+from .provenance import provenance
 from .results import write_json, write_report
 from .train import execute, prepare
 
@@ -28,20 +31,30 @@ def train_adhoc(args):
 
     Everything is validated (the output folder first) before any allocation or folder is made."""
     check_out(args.out)
-    X, y, Xt, yt = load(args.data, seed=args.seed)
+    X, y, Xt, yt = load(args.data, seed=args.seed, label=args.label, labels=args.labels, test=args.test,
+                        test_labels=args.test_labels)
+    init_seed = args.seed if args.init_seed is None else args.init_seed
+    order_seed = args.seed if args.order_seed is None else args.order_seed
     net = init_net(X.shape[1], args.width, args.activation, args.scaling, bias=args.bias, init=args.init,
-                   scale=args.scale, outer_scale=args.outer_scale, slope=args.slope, seed=args.seed)
+                   scale=args.scale, outer_scale=args.outer_scale, slope=args.slope, seed=init_seed)
     opt = make_optimizer(args.optimizer, args.lr, args.momentum, args.batch_size)
     flow = isinstance(opt, Flow)
     trainable = None if args.trainable is None else tuple(t.strip() for t in args.trainable.split(","))
-    spec = prepare(net, X, y, loss=args.loss, reduction=args.reduction, weight_decay=args.weight_decay,
-                   trainable=trainable, optimizer=opt, steps=None if flow else args.steps,
-                   t_max=args.t_max if flow else None, record_every=args.record_every,
-                   engine=args.engine, seed=args.seed, X_test=Xt, y_test=yt, quiet=args.quiet)
+    try:
+        spec = prepare(net, X, y, loss=args.loss, reduction=args.reduction, weight_decay=args.weight_decay,
+                       trainable=trainable, optimizer=opt, steps=None if flow else args.steps,
+                       t_max=args.t_max if flow else None, record_every=args.record_every,
+                       engine=args.engine, seed=order_seed, X_test=Xt, y_test=yt, quiet=args.quiet)
+    except InvalidParameter as err:
+        if err.name in ("y", "y_test") and is_data_file(args.data):    # labels wrong for the loss: name the file
+            raise label_error(err, args.test if err.name == "y_test" and args.test else args.data) from None
+        raise
     with ResultsFolder(args.out) as tmp:
         start = time.perf_counter()
         try:
-            traj = execute(spec)
+            with warnings.catch_warnings():     # the CLI prints info["warnings"] itself
+                warnings.simplefilter("ignore", TwolayerWarning)
+                traj = execute(spec)
         except Interrupted as err:
             if not args.keep_partial or err.trajectory is None or len(err.trajectory) == 0:
                 raise
@@ -76,7 +89,9 @@ def _write_results(tmp, args, spec, traj, X, y, elapsed: float) -> dict:
         orientation_plane(ax[0, 0], traj.final, X[:, 0], y, title="final network")
         ctx.figure(fig, "neurons", "Neurons at the end",
                    "Neurons at (-w_j2/w_j1, sign(a_j) ||w_j||) with the learned function and the data.")
-    config = {"command": "train", **{k: (str(v) if k == "out" else v) for k, v in vars(args).items() if k != "func"}}
+    config = {"command": "train", **{k: (str(v) if k == "out" else v) for k, v in vars(args).items() if k != "func"},
+              "init_seed": args.seed if args.init_seed is None else args.init_seed, "order_seed": spec.seed, "init": spec.net.init, "engine_used": spec.engine,
+              "data_hash": content_hash(X, y, *(spec.test or (None, None))), "provenance": provenance()}
     write_json(tmp / "config.json", config)
     write_json(tmp / "metrics.json", metrics)
     write_report(tmp, "ad-hoc training run", f"`twolayer train` on data set `{args.data}`.", ctx, metrics, config)

@@ -108,6 +108,8 @@ def cmd_run(args) -> int:
     for key, value in metrics.items():
         if isinstance(value, (int, float)) or value is None:
             print(f"  {key} = {value:.6g}" if isinstance(value, float) else f"  {key} = {value}")
+    for warning in metrics.get("warnings", []):
+        print(f"twolayer: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -148,6 +150,76 @@ def _as_flag(err: InvalidParameter, args) -> InvalidParameter:
     return err
 
 
+def cmd_study_run(args) -> int:
+    from .study import Study
+    from .study.report import write_report
+
+    study = Study.from_toml(args.spec, args.out, max_runs=args.max_runs)
+    counts = study.run(executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                       rerun_failed=args.rerun_failed, quiet=args.quiet)
+    write_report(study)
+    print(f"study {study.spec.name}: {counts['ran']} run(s) in {counts['elapsed_s']:.1f} s ({counts['done']} done, "
+          f"{counts['diverged']} diverged, {counts['failed']} failed), {counts['skipped']} already there; "
+          f"results in {study.folder}")
+    return 0
+
+
+def cmd_study_show(args) -> int:
+    from .study import Study
+    from .study.report import left_out
+
+    study = Study.open(args.folder)
+    s = study.summary()
+    print(f"study {s['name']} ({study.folder})")
+    for key in ("runs", "in_index", "done", "flagged", "diverged", "failed", "missing"):
+        print(f"  {key:<9} {s[key]}")
+    print(f"  wall time: {s['wall_s_total']:.3g} s total, {s['wall_s_median']:.3g} s median, {s['wall_s_max']:.3g} s max")
+    bad = left_out(study.table())
+    if len(bad):
+        print("  left out of figures (first 5):")
+        for _, row in bad.head(5).iterrows():
+            print(f"    {row['run_id']} {row['status']}: {str(row['error'] or row['flag'])[:150]}")
+    return 0
+
+
+def cmd_study_plot(args) -> int:
+    from .study import Study
+    from .study.report import plot_study, write_report
+
+    study = Study.open(args.folder)
+    path, caption = plot_study(study, args.x, args.y, hue=args.hue, col=args.col, logx=args.logx, logy=args.logy)
+    write_report(study)
+    print(f"figure: {path} (and .pdf)\n{caption}")
+    return 0
+
+
+def add_study_commands(sub) -> None:
+    st = sub.add_parser("study", help="studies: a grid of runs from a spec file, kept in a run index")
+    ss = st.add_subparsers(dest="study_command", required=True, parser_class=_Parser)
+    r = ss.add_parser("run", help="run what is not yet in the folder's index (resume is the default)", epilog=EPILOG)
+    r.add_argument("spec", type=Path, help="the study's TOML spec (see docs/studies.md)")
+    r.add_argument("--out", type=Path, default=None, help="study folder (default results/NAME)")
+    r.add_argument("--executor", default="local", choices=("local", "dask"), help="where runs execute")
+    r.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
+    r.add_argument("--workers", type=integer, default=None, help="cores or Dask workers (default: all cores)")
+    r.add_argument("--max-runs", type=integer, default=None, help="raise the cap on the grid size (default 100000)")
+    r.add_argument("--rerun-failed", action="store_true", help="run failed runs again")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_study_run)
+    sh = ss.add_parser("show", help="summary of a study folder: runs done, failed, diverged, timings")
+    sh.add_argument("folder", type=Path)
+    sh.set_defaults(func=cmd_study_show)
+    p = ss.add_parser("plot", help="one figure from the index: mean and spread over seeds")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--x", required=True, help="setting on the x axis (a column of the table)")
+    p.add_argument("--y", required=True, help="metric on the y axis")
+    p.add_argument("--hue", default=None, help="setting that splits lines")
+    p.add_argument("--col", default=None, help="setting that splits panels")
+    p.add_argument("--logx", action="store_true")
+    p.add_argument("--logy", action="store_true")
+    p.set_defaults(func=cmd_study_plot)
+
+
 def cmd_playground(args) -> int:
     from .playground.app import serve
 
@@ -166,7 +238,13 @@ def add_train_options(t) -> None:
     from .losses import LOSSES, REDUCTIONS
     from .net import SCALINGS
 
-    t.add_argument("--data", default="thesis-1.1.0", help="data set: " + _choices(DATASETS))
+    t.add_argument("--data", default="thesis-1.1.0", help="data set: " + _choices(DATASETS) + ", or a file: "
+                   "CSV/TSV with a header and a label column, .npy features (with --labels), .npz with X, y "
+                   "(and X_test, y_test)")
+    t.add_argument("--label", default="y", help="the label column of a CSV/TSV --data file")
+    t.add_argument("--labels", default=None, help="the .npy labels of a .npy --data file")
+    t.add_argument("--test", default=None, help="a test set in the format of --data (CSV, or .npy features)")
+    t.add_argument("--test-labels", default=None, help="the .npy labels of a .npy --test file")
     t.add_argument("--width", type=integer, default=60, help="number of neurons m")
     t.add_argument("--activation", default="relu", help=_choices(ACTIVATIONS))
     t.add_argument("--slope", type=number, default=0.01, help="negative slope of leaky_relu")
@@ -186,7 +264,10 @@ def add_train_options(t) -> None:
     t.add_argument("--weight-decay", type=number, default=0.0, help="lambda of (lambda/2) ||theta||^2")
     t.add_argument("--trainable", default=None, help="comma list among a,W,c (default: all)")
     t.add_argument("--record-every", type=integer, default=None, help="record every k steps (default: ~500 points)")
-    t.add_argument("--seed", type=integer, default=0, help="seed of the weight draw and the SGD order")
+    t.add_argument("--seed", type=integer, default=0, help="seed of the data draw (teacher-2d), and of the weight "
+                   "draw and SGD order unless --init-seed / --order-seed say otherwise")
+    t.add_argument("--init-seed", type=integer, default=None, help="seed of the weight draw (default: --seed)")
+    t.add_argument("--order-seed", type=integer, default=None, help="seed of the SGD sample order (default: --seed)")
     t.add_argument("--out", type=Path, default=Path("results/train"), help="output folder")
     t.add_argument("--engine", default="auto", help=_choices(ENGINES))
     t.add_argument("--keep-partial", action="store_true",
@@ -224,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="an ad-hoc training run", formatter_class=_Help, epilog=EPILOG)
     add_train_options(t)
     t.set_defaults(func=cmd_train)
+
+    add_study_commands(sub)
 
     pg = sub.add_parser("playground", help="a live in-browser laboratory (local web server)")
     pg.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")

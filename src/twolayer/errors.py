@@ -7,6 +7,11 @@ class TwolayerError(Exception):
     """Base class of the errors twolayer raises for bad input or failed runs."""
 
 
+class TwolayerWarning(UserWarning):
+    """A result that is valid but suspicious (e.g. every ReLU unit dead): reported in the run's
+    ``info["warnings"]`` and, for experiments, in their metrics and report."""
+
+
 class DataUnavailable(TwolayerError):
     """A data file is missing and could not be downloaded, or is corrupted; the message says where
     to put it."""

@@ -8,14 +8,25 @@ parameter, the estimate and a fix when it exceeds what the machine has available
 from __future__ import annotations
 
 import os
+import time
 
 from .errors import InvalidParameter
 
 FLOAT = 8   # bytes of a float64
+FRESH = 0.25      # seconds a reading of the available memory is reused (a study checks thousands of runs)
+_reading = [-1.0, 0]      # (time, bytes) of the last reading
 
 
 def available_bytes() -> int:
-    """Memory available to a new allocation: ``MemAvailable`` of /proc/meminfo, else physical memory."""
+    """Memory available to a new allocation: ``MemAvailable`` of /proc/meminfo, else physical memory
+    (read at most every ``FRESH`` seconds)."""
+    now = time.monotonic()
+    if now - _reading[0] > FRESH:
+        _reading[:] = [now, _read_available()]
+    return _reading[1]
+
+
+def _read_available() -> int:
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:

@@ -61,7 +61,7 @@ def read_manifest(folder: Path) -> dict | None:
 def _files(folder: Path) -> list[str]:
     """Every file below ``folder`` (relative POSIX paths, sorted), the manifest excepted."""
     out = []
-    for root, dirs, files in os.walk(folder):
+    for root, _dirs, files in os.walk(folder):
         for name in files:
             rel = (Path(root) / name).relative_to(folder).as_posix()
             if rel != MANIFEST:

@@ -25,6 +25,11 @@ class Progress:
             self._bar.update(target - self._bar.n)
             self._next = x + self._stride
 
+    def note(self, text: str) -> None:
+        """A short status after the bar, e.g. the failures so far."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=False)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()

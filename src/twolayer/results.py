@@ -3,17 +3,21 @@ trajectory.h5 atomically; write the gallery of a whole reproduction."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html
 import json
 import time
+import warnings
 from pathlib import Path
 
 from . import __version__
 from .experiments import EXPERIMENTS, Context, get_experiment
-from .errors import DataUnavailable
+from .errors import DataUnavailable, TwolayerWarning
 from .jsonsafe import json_safe
 from .outdir import ResultsFolder, check_out, check_root, write_root_file
+from .provenance import provenance
+from .train import ENGINES_USED
 
 
 def write_json(path: Path, obj) -> None:
@@ -57,15 +61,41 @@ def run_experiment(name: str, *, quick: bool = False, out=None, seed: int | None
     with ResultsFolder(out) as tmp:
         ctx = Context(tmp, engine=engine, quiet=quiet)
         start = time.perf_counter()
-        metrics = dict(exp.run(cfg, ctx))
+        engines = set()
+        token = ENGINES_USED.set(engines)
+        try:
+            with collect_warnings() as warned:
+                metrics = dict(exp.run(cfg, ctx))
+        finally:
+            ENGINES_USED.reset(token)
         metrics["elapsed_s"] = time.perf_counter() - start
-        config = {"experiment": name, "quick": quick, "engine": engine, "version": __version__,
-                  **dataclasses.asdict(cfg)}
+        if warned:
+            metrics["warnings"] = warned
+            ctx.notes.insert(0, f"**Warning** ({len(warned)} run(s)): " + "; ".join(warned[:3])
+                             + (f"; and {len(warned) - 3} more (metrics.json lists them)" if len(warned) > 3 else "") + ".")
+        config = {"experiment": name, "quick": quick, "engine": engine, "engines_used": sorted(engines),
+                  "version": __version__, **dataclasses.asdict(cfg), "provenance": provenance()}
         write_json(tmp / "config.json", config)
         write_json(tmp / "metrics.json", metrics)
         intro = f"{exp.description} Source: `seeds/{exp.seed_file}`." + (" Quick fidelity (`--quick`)." if quick else "")
         write_report(tmp, name, intro, ctx, metrics, config)
     return out, metrics
+
+
+@contextlib.contextmanager
+def collect_warnings():
+    """Collect the :class:`TwolayerWarning` texts raised inside the block into the yielded list
+    (each text once, in order); other warnings pass through as usual."""
+    texts: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TwolayerWarning)
+        yield texts
+    for w in caught:
+        if issubclass(w.category, TwolayerWarning):
+            if str(w.message) not in texts:
+                texts.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def write_gallery(root: Path, entries: list[dict]) -> Path:

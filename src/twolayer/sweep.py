@@ -10,10 +10,10 @@ from dataclasses import replace
 import numpy as np
 
 from .engines import reference
-from .errors import DivergenceError, InvalidParameter, TwolayerError, check_choice
+from .errors import DivergenceError, Interrupted, InvalidParameter, TwolayerError, check_choice
 from .optim import Flow
 from .progress import Progress
-from .train import RunSpec, execute, failure, prepare
+from .train import RunSpec, check_outcome, execute, failure, note_engine, prepare
 
 
 def _per_run(name, value, R):
@@ -47,6 +47,17 @@ def train_many(nets, X, y, *, optimizer=None, weight_decay=0.0, seed=0, on_diver
     opts, wds, seeds = _per_run("optimizer", optimizer, R), _per_run("weight_decay", weight_decay, R), _per_run("seed", seed, R)
     specs = [prepare(net, X, y, optimizer=o, weight_decay=w, seed=s, quiet=True, **common)
              for net, o, w, s in zip(nets, opts, wds, seeds)]
+    return run_prepared(specs, on_divergence=on_divergence, processes=processes, quiet=quiet)
+
+
+def run_prepared(specs: list, *, on_divergence: str = "raise", processes: int | None = None,
+                 quiet: bool = False) -> list:
+    """:func:`train_many` for runs already validated by :func:`twolayer.train.prepare` (on the same
+    data); the study runner uses it to prepare each run once."""
+    check_choice("on_divergence", on_divergence, ("raise", "keep"))
+    R = len(specs)
+    for spec in specs:
+        note_engine(spec.engine)
     with Progress(R, "runs", quiet, unit="run", delay=1.0) as bar:
         if _batchable(specs):
             results = _run_batched(specs, bar)
@@ -82,7 +93,8 @@ def _shape_key(s: RunSpec):
 
 
 def _run_batched(specs, bar) -> list:
-    """All runs through ``kernels.run_discrete_many``, in groups so that the bar can move."""
+    """All runs through ``kernels.run_discrete_many``, in groups of runs, each advanced in chunks
+    of steps lasting about ``CHUNK_SECONDS`` so that Ctrl-C and the progress bar get a turn."""
     from .engines import compiled as C
     from .engines import kernels as K
 
@@ -92,6 +104,7 @@ def _run_batched(specs, bar) -> list:
     code, mom, b1, b2, eps = C.optimizer_codes(first.optimizer)
     batch = 0 if first.optimizer.batch_size is None else int(first.optimizer.batch_size)
     record_at = np.ascontiguousarray(first.schedule, dtype=np.int64)
+    steps = int(first.steps)
     threads = max(1, os.cpu_count() or 1)
     group = max(threads, len(specs) // 20) if not bar.disabled else len(specs)
     results = []
@@ -108,9 +121,19 @@ def _run_batched(specs, bar) -> list:
         states = np.zeros((R, 4))
         states[:, 0] = np.nan
         start = _time.perf_counter()
-        with np.errstate(over="ignore", invalid="ignore"):
-            K.run_discrete_many(thetas, shared, T, wds, lrs, code, mom, b1, b2, eps, batch, orders, int(first.steps),
-                                record_at, s1, s2, prevs, states, *bufs)
+        chunks, t0 = C.Chunks(max(1, 4096 // R), 1), 0
+        try:
+            while True:
+                t1 = min(steps, t0 + chunks.size)
+                with chunks, np.errstate(over="ignore", invalid="ignore"):
+                    K.run_discrete_many(thetas, shared, T, wds, lrs, code, mom, b1, b2, eps, batch, orders, t0, t1,
+                                        steps, record_at, s1, s2, prevs, states, *bufs)
+                bar.advance(lo + R * (t1 / steps if steps else 1.0))
+                if t1 >= steps:
+                    break
+                t0 = t1
+        except KeyboardInterrupt:
+            raise Interrupted(t0) from None
         elapsed = (_time.perf_counter() - start) / R
         for r, spec in enumerate(chunk):
             recorder = spec.recorder()
@@ -123,9 +146,15 @@ def _run_batched(specs, bar) -> list:
                 results.append(failure(spec, err, recorder.build(spec.net.with_theta(last), spec.config, info)))
             else:
                 final = spec.net.with_theta(C._reference_theta(spec.obj, thetas[r]))
-                results.append(recorder.build(final, spec.config, info))
-        bar.advance(lo + R)
+                results.append(_outcome_or_error(spec, recorder.build(final, spec.config, info)))
     return results
+
+
+def _outcome_or_error(spec, traj):
+    try:
+        return check_outcome(spec, traj)
+    except TwolayerError as err:
+        return err
 
 
 def _execute_or_error(spec):

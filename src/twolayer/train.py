@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextvars
 import time as _time
+import warnings
 from dataclasses import asdict, dataclass, is_dataclass
 
 import numpy as np
 
 from .engines import ENGINES
 from .engines import reference
-from .errors import DivergenceError, FlowStalled, Interrupted, InvalidParameter, check_choice, check_int, check_positive
+from .errors import DivergenceError, FlowStalled, Interrupted, InvalidParameter, TwolayerWarning, check_choice, check_int, check_positive
 from .losses import default_reduction, get_loss, reduction_factor, validate_labels
 from .net import LAYERS, Net
 from .objective import Objective
@@ -245,9 +247,22 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
     InvalidParameter : bad input, before any work starts.
     DivergenceError : a non-finite loss or gradient; ``err.trajectory`` holds the points so far.
     """
-    return execute(prepare(net, X, y, loss, reduction, weight_decay, trainable, optimizer, steps, record_every,
-                           engine, seed, t_max=t_max, record_at=record_at, X_test=X_test, y_test=y_test,
-                           snapshots=snapshots, quiet=quiet))
+    spec = prepare(net, X, y, loss, reduction, weight_decay, trainable, optimizer, steps, record_every, engine, seed,
+                   t_max=t_max, record_at=record_at, X_test=X_test, y_test=y_test, snapshots=snapshots, quiet=quiet)
+    note_engine(spec.engine)
+    return execute(spec)
+
+
+# The engines that ran inside a block of code (a set), or None: run_experiment reads it to say in
+# config.json which engine its runs used, without threading that through every experiment.
+ENGINES_USED: contextvars.ContextVar = contextvars.ContextVar("engines_used", default=None)
+
+
+def note_engine(engine: str) -> None:
+    """Add ``engine`` to :data:`ENGINES_USED` when a caller is collecting them."""
+    used = ENGINES_USED.get()
+    if used is not None:
+        used.add(engine)
 
 
 def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainable=None, optimizer=None, steps=None,
@@ -296,9 +311,9 @@ def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainabl
 
     obj = Objective(net, Xa, ya, loss, reduction, weight_decay, trainable)
     config = {"loss": loss, "reduction": reduction, "weight_decay": weight_decay, "trainable": list(trainable),
-              "optimizer": _describe(optimizer), "steps": steps, "t_max": t_max, "engine": engine_used, "seed": seed,
+              "optimizer": _describe(optimizer), "steps": steps, "t_max": t_max, "engine": engine_used, "order_seed": seed,
               "n": n, "d": net.d, "width": net.m, "outputs": net.outputs, "bias": net.bias,
-              "activation": net.activation, "scaling": net.scaling, "slope": net.slope}
+              "activation": net.activation, "scaling": net.scaling, "slope": net.slope, "init": net.init}
     return RunSpec(net, obj, optimizer, steps, t_max, schedule, seed, test, snapshots, quiet, engine_used, config)
 
 
@@ -313,7 +328,7 @@ def _check_run_memory(net: Net, n: int, points: int, snapshots: bool, engine: st
         check_memory("record_every", points, need, f"{points} recorded snapshots of {size} parameters; record fewer "
                      "points (a larger record_every, or record_at=) or pass snapshots=False")
     else:
-        check_memory("width", net.m, need, f"the numpy engine holds (n, m) intermediates; use engine='numba' "
+        check_memory("width", net.m, need, "the numpy engine holds (n, m) intermediates; use engine='numba' "
                      "or a smaller width")
 
 
@@ -335,7 +350,14 @@ def execute(spec: RunSpec) -> Trajectory:
         partial = recorder.build(spec.net.with_theta(err.last_theta), spec.config, info)
         raise Interrupted(err.step, partial, time=err.time) from None
     info["elapsed_s"] = _time.perf_counter() - start
-    traj = recorder.build(spec.net.with_theta(theta), spec.config, info)
+    return check_outcome(spec, recorder.build(spec.net.with_theta(theta), spec.config, info))
+
+
+def check_outcome(spec: RunSpec, traj: Trajectory) -> Trajectory:
+    """``traj`` if it is an honest result: raise :class:`DivergenceError` when the parameters
+    exploded while the loss stayed finite, and warn (``info["warnings"]`` and a
+    :class:`TwolayerWarning`) when every ReLU unit is dead on the training data."""
+    info = traj.info
     exploded = exploded_at(spec, traj)
     if exploded is not None:
         step, norm = exploded
@@ -345,9 +367,10 @@ def execute(spec: RunSpec) -> Trajectory:
         raise DivergenceError(step, float(finite[-1]) if finite.size else np.nan, hint, traj)
     dead = dead_units_from(traj, spec.obj.X)
     if dead is not None:
-        info.setdefault("warnings", []).append(
-            f"all {traj.final.m} ReLU units inactive on the training data from step {dead}: the network is "
-            "constant and no longer trains; lower the step size or start from a larger scale")
+        text = (f"all {traj.final.m} ReLU units inactive on the training data from step {dead}: the network is "
+                "constant and no longer trains; lower the step size or start from a larger scale")
+        info.setdefault("warnings", []).append(text)
+        warnings.warn(text, TwolayerWarning, stacklevel=2)
     return traj
 
 

@@ -296,22 +296,25 @@ def _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo):
 
 @njit(cache=True, fastmath=FAST, inline="always")
 def _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c):
-    """The gradient pass of :func:`_pl_grad` for a block of two samples."""
+    """The gradient pass of :func:`_pl_grad` for a block of two samples (unconditional stores, as
+    there)."""
+    fa, fw = 1.0 if tr_a else 0.0, 1.0 if tr_W else 0.0
+    fq = fw if d > 1 else 0.0
     for j in range(m):
         cj = c[0, j] if has_c else 0.0
         w0, w1, aj = WT[0, j], WT[r1, j], aT[0, j]
         v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
         d0 = 1.0 if v0 > 0.0 else lo
         d1 = 1.0 if v1 > 0.0 else lo
-        if tr_a:
-            gaT[0, j] += g0 * (d0 * v0) + g1 * (d1 * v1)
         b0, b1 = g0 * aj * d0, g1 * aj * d1
-        if tr_W:
-            gWT[0, j] += p0 * b0 + p1 * b1
-            if d > 1:
-                gWT[1, j] += q0 * b0 + q1 * b1
-        if tr_c:
-            gc[0, j] += b0 + b1
+        gaT[0, j] += (g0 * (d0 * v0) + g1 * (d1 * v1)) * fa
+        gWT[0, j] += (p0 * b0 + p1 * b1) * fw
+        gWT[r1, j] += (q0 * b0 + q1 * b1) * fq
+    if tr_c:
+        for j in range(m):
+            cj, w0, w1, aj = c[0, j], WT[0, j], WT[r1, j], aT[0, j]
+            v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
+            gc[0, j] += g0 * aj * (1.0 if v0 > 0.0 else lo) + g1 * aj * (1.0 if v1 > 0.0 else lo)
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
@@ -327,6 +330,8 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
     aT, WT, c = V
     gaT, gWT, gc = GV
     r1 = 1 if d > 1 else 0
+    fa, fw = 1.0 if tr_a else 0.0, 1.0 if tr_W else 0.0
+    fq = fw if d > 1 else 0.0      # with d = 1 the second row is the first, and gets + 0
     total = 0.0
     for i0 in range(0, nrows, 4):
         nb = min(4, nrows - i0)
@@ -365,16 +370,26 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
             v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
             v2, v3 = cj + p2 * w0 + q2 * w1, cj + p3 * w0 + q3 * w1
             d0, d1, d2, d3, da = _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo)
-            if tr_a:
-                gaT[0, j] += da
             b0, b1, b2, b3 = g0 * aj * d0, g1 * aj * d1, g2 * aj * d2, g3 * aj * d3
-            if tr_W:
-                gWT[0, j] += p0 * b0 + p1 * b1 + p2 * b2 + p3 * b3
-                if d > 1:
-                    gWT[1, j] += q0 * b0 + q1 * b1 + q2 * b2 + q3 * b3
-            if tr_c:
-                gc[0, j] += b0 + b1 + b2 + b3
+            # unconditional stores, the frozen layers' times 0: a store under a flag becomes an
+            # AVX-512 masked store, and loads behind masked stores stalled the loop (up to 12x)
+            gaT[0, j] += da * fa
+            gWT[0, j] += (p0 * b0 + p1 * b1 + p2 * b2 + p3 * b3) * fw
+            gWT[r1, j] += (q0 * b0 + q1 * b1 + q2 * b2 + q3 * b3) * fq
+        if tr_c:
+            _pl_grad_c(aT, WT, c, gc, m, r1, lo, p0, p1, p2, p3, q0, q1, q2, q3, g0, g1, g2, g3)
     return r * total
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _pl_grad_c(aT, WT, c, gc, m, r1, lo, p0, p1, p2, p3, q0, q1, q2, q3, g0, g1, g2, g3):
+    """The bias part of :func:`_pl_grad`'s four-lane gradient pass, in a loop of its own."""
+    for j in range(m):
+        cj, w0, w1, aj = c[0, j], WT[0, j], WT[r1, j], aT[0, j]
+        v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
+        v2, v3 = cj + p2 * w0 + q2 * w1, cj + p3 * w0 + q3 * w1
+        d0, d1, d2, d3, _ = _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo)
+        gc[0, j] += g0 * aj * d0 + g1 * aj * d1 + g2 * aj * d2 + g3 * aj * d3
 
 
 @njit(cache=True, fastmath=FAST)
@@ -455,6 +470,8 @@ def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, l
     activation: from the pre-activations Zb (without c), the loss of rows[start:start+nb], d a and
     d c, and Bb[s, j] = g_s a_j sigma'(z_sj). Two passes over four rows at a time (a block of fewer
     rows is padded with its first row at zero weight; its B rows are not written), sigma recomputed."""
+    fa = 1.0 if tr_a else 0.0
+    gcs = gc if tr_c else np.zeros((1, m))
     total = 0.0
     for s0 in range(0, nb, 4):
         cnt = min(4, nb - s0)
@@ -473,20 +490,18 @@ def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, l
                                              yr[rows[start + s1], 0], yr[rows[start + s2], 0],
                                              yr[rows[start + s3], 0], loss, scale, r)
         b0, b1, b2, b3 = Bb[s0], Bb[s1], Bb[s2], Bb[s3]
-        for j in range(m):
+        for j in range(m):      # unconditional stores (see _pl_grad); gcs is gc or a scratch row
             cj = c[0, j] if has_c else 0.0
             aj = aT[0, j]
             v0, v1, v2, v3 = z0[j] + cj, z1[j] + cj, z2[j] + cj, z3[j] + cj
             d0, d1, d2, d3, da = _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo)
-            if tr_a:
-                gaT[0, j] += da
+            gaT[0, j] += da * fa
             e0, e1, e2, e3 = g0 * aj * d0, g1 * aj * d1, g2 * aj * d2, g3 * aj * d3
             b3[j] = e3                   # padded rows alias row s0: write it last
             b2[j] = e2
             b1[j] = e1
             b0[j] = e0
-            if tr_c:
-                gc[0, j] += e0 + e1 + e2 + e3
+            gcs[0, j] += e0 + e1 + e2 + e3
     return total
 
 
@@ -661,6 +676,7 @@ def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale
     fused forward pass storing sigma and sigma' in H[0], DH[0], then one gradient pass."""
     aT, WT, c = V
     gaT, gWT, gc = GV
+    r1, f1 = (1, 1.0) if d > 1 else (0, 0.0)    # with d = 1 the second row is the first, and gets + 0
     total = 0.0
     for q in range(nrows):
         i = rows[r0 + q]
@@ -673,15 +689,14 @@ def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale
         if tr_a:
             for j in range(m):
                 gaT[0, j] += g0 * H[0, j]
-        if tr_W or tr_c:
+        if tr_W:         # unconditional stores inside the loop (see _pl_grad)
             for j in range(m):
                 bj = g0 * aT[0, j] * DH[0, j]
-                if tr_W:
-                    gWT[0, j] += x0 * bj
-                    if d > 1:
-                        gWT[1, j] += x1 * bj
-                if tr_c:
-                    gc[0, j] += bj
+                gWT[0, j] += x0 * bj
+                gWT[r1, j] += x1 * bj * f1
+        if tr_c:
+            for j in range(m):
+                gc[0, j] += g0 * aT[0, j] * DH[0, j]
     return r * total
 
 
@@ -970,25 +985,45 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     return OK
 
 
+OWN_LIMIT = 1 << 18   # elements: data up to 2 MiB is copied per run in run_discrete_many
+
+
+@njit(cache=True, inline="always")
+def _own(A):
+    """A private copy of a small shared array (see :func:`run_discrete_many`); large ones are shared,
+    where a step's work dwarfs the reference count."""
+    return A.copy() if A.size <= OWN_LIMIT else A
+
+
 @njit(cache=True, parallel=True, nogil=True)
-def run_discrete_many(thetas, D, T, wds, lrs, opt, mom, b1, b2, eps, batch, orders, steps, record_at,
+def run_discrete_many(thetas, D, T, wds, lrs, opt, mom, b1, b2, eps, batch, orders, t0, t1, steps, record_at,
                       s1, s2, prevs, states, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
-    """``run_discrete`` for R independent runs (rows of ``thetas``), one run per thread.
+    """Steps t0 .. t1-1 of ``run_discrete`` for R independent runs (rows of ``thetas``), one run per
+    thread; a run that diverged (state[2] != OK) is skipped.
 
     D = (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask) is shared;
     weight decays ``wds`` and step sizes ``lrs`` are per run; each thread has its own scratch.
+    Each run works on private copies of every array a step touches (written back after its
+    chunk): Numba counts references to an array atomically, and threads that share an array, or
+    views of one, fight over its count on every step (5x slower on two threads than on one).
     """
     (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask) = D
     R = thetas.shape[0]
     narrow_gd = opt == 0 and mom == 0.0 and batch == 0 and narrow_full_batch(K, d, X.shape[0], m)
     for r in prange(R):
-        P = (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wds[r],
+        if states[r, 2] != OK:
+            continue
+        P = (_own(X), _own(yr), _own(yc), K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c,
+             mask.copy(), wds[r],
              np.zeros(m), np.zeros((SB, m)), np.zeros((SB, m)), np.zeros((SB, m)), np.zeros(K), np.zeros((SB, K)),
              np.zeros((0, d)), np.zeros((0, m)), np.zeros((0, m)), np.zeros((0, m)))
+        Tr = (_own(T[0]), _own(T[1]), _own(T[2]), T[3])
+        th, pv, st, m1, m2 = thetas[r].copy(), prevs[r].copy(), states[r].copy(), s1[r].copy(), s2[r].copy()
         if narrow_gd:
-            run_gd_narrow(thetas[r], P, T, lrs[r], 0, steps, steps, record_at, prevs[r], states[r], rec_steps[r],
+            run_gd_narrow(th, P, Tr, lrs[r], t0, t1, steps, record_at.copy(), pv, st, rec_steps[r],
                           rec_times[r], rec_loss[r], rec_obj[r], rec_gn[r], rec_test[r], snaps[r])
         else:
-            run_discrete(thetas[r], P, T, opt, lrs[r], mom, b1, b2, eps, batch, orders[r], 0, steps, steps,
-                         record_at, s1[r], s2[r], prevs[r], states[r], rec_steps[r], rec_times[r], rec_loss[r],
+            run_discrete(th, P, Tr, opt, lrs[r], mom, b1, b2, eps, batch, orders[r].copy(), t0, t1, steps,
+                         record_at.copy(), m1, m2, pv, st, rec_steps[r], rec_times[r], rec_loss[r],
                          rec_obj[r], rec_gn[r], rec_test[r], snaps[r])
+        thetas[r], prevs[r], states[r], s1[r], s2[r] = th, pv, st, m1, m2

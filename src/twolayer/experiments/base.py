@@ -144,7 +144,7 @@ def _check_scalar(key, kind, value, m, lead) -> None:
             raise InvalidParameter(key, value, lead + ("an integer" if kind is int else "a finite number"))
         bounds = [(m.get("gt"), lambda b: value > b, ">"), (m.get("ge"), lambda b: value >= b, ">="),
                   (m.get("le"), lambda b: value <= b, "<=")]
-        for bound, holds, op in bounds:
+        for bound, holds, _ in bounds:
             if bound is not None and not holds(bound):
                 want = " and ".join(f"{o} {b:g}" for b, _, o in bounds if b is not None)
                 raise InvalidParameter(key, value, f"{lead}{'an integer' if kind is int else 'a number'} {want}")
