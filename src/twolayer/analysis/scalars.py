@@ -200,11 +200,16 @@ def parse_metric(text: str, key: str = "metrics") -> tuple:
     return fn, value
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(name: str) -> tuple:
+    return parse_metric(name)
+
+
 def compute(names, result: RunResult) -> dict:
     """{name: value} for every metric name in ``names`` (validated by :func:`parse_metric`)."""
     out = {}
     for name in names:
-        fn, arg = parse_metric(name)
+        fn, arg = _parsed(name)
         with np.errstate(all="ignore"):
             out[name] = float(fn(result, arg))
     return out
