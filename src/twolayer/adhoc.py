@@ -70,7 +70,8 @@ def _write_results(tmp, args, spec, traj, X, y, elapsed: float) -> dict:
                "final_test_loss": None if traj.test_loss is None else float(traj.test_loss[-1]),
                "theta_norm": traj.final.norm,
                "relative_weight_change": float(np.linalg.norm(traj.final.theta - theta0) / max(np.linalg.norm(theta0), 1e-300)),
-               "elapsed_s": elapsed, "interrupted_at": traj.info.get("interrupted_at"),
+               "elapsed_s": traj.info.get("elapsed_s", elapsed), "compile_s": traj.info.get("compile_s", 0.0),
+               "interrupted_at": traj.info.get("interrupted_at"),
                "warnings": traj.info.get("warnings", [])}
     ctx = Context(tmp, engine=args.engine, quiet=args.quiet)
     if metrics["interrupted_at"] is not None:

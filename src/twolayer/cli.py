@@ -132,7 +132,7 @@ def cmd_train(args) -> int:
     except InvalidParameter as err:     # name the flag the user typed, not the library's keyword
         raise _as_flag(err, args) from None
     print(f"train: results in {folder}")
-    for key in ("final_loss", "final_test_loss", "theta_norm", "relative_weight_change", "elapsed_s"):
+    for key in ("final_loss", "final_test_loss", "theta_norm", "relative_weight_change", "elapsed_s", "compile_s"):
         if metrics.get(key) is not None:
             print(f"  {key} = {metrics[key]:.6g}")
     for warning in metrics.get("warnings", []):
@@ -218,6 +218,18 @@ def add_study_commands(sub) -> None:
     p.add_argument("--logx", action="store_true")
     p.add_argument("--logy", action="store_true")
     p.set_defaults(func=cmd_study_plot)
+
+
+def cmd_warmup(args) -> int:
+    import time
+
+    from .warmup import warmup
+
+    start = time.perf_counter()
+    print("twolayer warmup: compiling every kind of compiled kernel (cached afterwards) ...")
+    warmup(args.processes, quiet=args.quiet)
+    print(f"twolayer warmup: done in {time.perf_counter() - start:.1f} s")
+    return 0
 
 
 def cmd_playground(args) -> int:
@@ -307,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     add_study_commands(sub)
+
+    w = sub.add_parser("warmup", help="compile every compiled kernel ahead, in parallel (cached afterwards)")
+    w.add_argument("--processes", type=integer, default=None, help="worker processes (default: cores)")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.set_defaults(func=cmd_warmup)
 
     pg = sub.add_parser("playground", help="a live in-browser laboratory (local web server)")
     pg.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")

@@ -49,10 +49,10 @@ class OutputError(TwolayerError):
                          f"{fix.get(code, 'choose another --out')}")
 
 
-def read_manifest(folder: Path) -> dict | None:
-    """The manifest of ``folder`` if twolayer wrote it, else None."""
+def read_manifest(folder: Path, name: str = MANIFEST) -> dict | None:
+    """The manifest ``name`` of ``folder`` (a JSON object) if twolayer wrote it, else None."""
     try:
-        data = json.loads((Path(folder) / MANIFEST).read_text())
+        data = json.loads((Path(folder) / name).read_text())
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("written_by") == WRITER else None

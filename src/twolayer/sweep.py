@@ -13,7 +13,7 @@ from .engines import reference
 from .errors import DivergenceError, Interrupted, InvalidParameter, TwolayerError, check_choice
 from .optim import Flow
 from .progress import Progress
-from .train import RunSpec, check_outcome, execute, failure, note_engine, prepare
+from .train import RunSpec, check_outcome, compile_cost_reason, execute, failure, note_engine, prepare
 
 
 def _per_run(name, value, R):
@@ -47,6 +47,7 @@ def train_many(nets, X, y, *, optimizer=None, weight_decay=0.0, seed=0, on_diver
     opts, wds, seeds = _per_run("optimizer", optimizer, R), _per_run("weight_decay", weight_decay, R), _per_run("seed", seed, R)
     specs = [prepare(net, X, y, optimizer=o, weight_decay=w, seed=s, quiet=True, **common)
              for net, o, w, s in zip(nets, opts, wds, seeds)]
+    _sweep_engine(specs)
     return run_prepared(specs, on_divergence=on_divergence, processes=processes, quiet=quiet)
 
 
@@ -73,6 +74,21 @@ def run_prepared(specs: list, *, on_divergence: str = "raise", processes: int | 
             res = res.trajectory
         out.append(res)
     return out
+
+
+def _sweep_engine(specs) -> None:
+    """Runs that ``engine="auto"`` gave the reference engine to spare a compilation go back to the
+    compiled engine when, all together, they take longer than compiling the sweep kernel."""
+    late = [s for s in specs if "engine_reason" in s.config]
+    if len(late) < 2 or late[0].is_flow:
+        return
+    first = late[0]
+    per_step = first.obj.n if first.optimizer.batch_size is None else first.optimizer.batch_size
+    if compile_cost_reason(first.net, first.obj.n, per_step, first.optimizer, first.steps, None, runs=len(late)) is None:
+        for s in late:
+            s.engine = "numba"
+            s.config["engine"] = "numba"
+            del s.config["engine_reason"]
 
 
 def _batchable(specs) -> bool:

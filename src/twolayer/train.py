@@ -160,6 +160,20 @@ def choose_engine(engine: str, optimizer=None, work: float = 0.0) -> str:
     return "numpy"
 
 
+def compile_cost_reason(net: Net, n: int, per_step: int, optimizer, steps, t_max, runs: int = 1) -> str | None:
+    """Why ``engine="auto"`` runs the reference engine although Numba is there (its kernel would
+    compile first, for longer than the whole reference run takes), or None: see
+    :mod:`twolayer.engines.costs`."""
+    from .engines import costs
+    from .engines import kernels as K
+
+    flow = isinstance(optimizer, Flow)
+    narrow = (not flow and isinstance(optimizer, GD) and optimizer.momentum == 0.0 and optimizer.batch_size is None
+              and K.narrow_full_batch(net.outputs, net.d, n, net.m))
+    kernel = costs.kernel_of(flow, bool(narrow), sweep=runs > 1)
+    return costs.prefer_reference(kernel, per_step, net.m, net.d, steps or 0, runs, t_max if flow else None)
+
+
 def compiled_available() -> bool:
     try:
         from .engines import compiled  # noqa: F401
@@ -307,13 +321,18 @@ def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainabl
         test = (Xt, validate_labels(loss_fn, y_test, Xt.shape[0], net.outputs))
     per_step = n if optimizer.batch_size is None else optimizer.batch_size  # samples one step touches
     engine_used = choose_engine(engine, optimizer, float(per_step) * net.m * net.d)
+    reason = None
+    if engine == "auto" and engine_used == "numba":
+        reason = compile_cost_reason(net, n, per_step, optimizer, steps, t_max)
+        engine_used = "numpy" if reason else engine_used
     _check_run_memory(net, n, len(schedule), snapshots, engine_used, test)
 
     obj = Objective(net, Xa, ya, loss, reduction, weight_decay, trainable)
     config = {"loss": loss, "reduction": reduction, "weight_decay": weight_decay, "trainable": list(trainable),
               "optimizer": _describe(optimizer), "steps": steps, "t_max": t_max, "engine": engine_used, "order_seed": seed,
               "n": n, "d": net.d, "width": net.m, "outputs": net.outputs, "bias": net.bias,
-              "activation": net.activation, "scaling": net.scaling, "slope": net.slope, "init": net.init}
+              "activation": net.activation, "scaling": net.scaling, "slope": net.slope, "init": net.init,
+              "engine_requested": engine, **({"engine_reason": reason} if reason else {})}
     return RunSpec(net, obj, optimizer, steps, t_max, schedule, seed, test, snapshots, quiet, engine_used, config)
 
 
@@ -335,22 +354,36 @@ def _check_run_memory(net: Net, n: int, points: int, snapshots: bool, engine: st
 def execute(spec: RunSpec) -> Trajectory:
     """Run a prepared run on its engine and return its trajectory (raising on divergence)."""
     recorder = spec.recorder()
-    start = _time.perf_counter()
+    start, compiling = _time.perf_counter(), compile_seconds()
     info = {"engine": spec.engine}
     # overflow is expected in a diverging run; engines detect non-finite values themselves
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             theta, info["gradient_evaluations"] = _run_engine(spec, recorder)
     except (reference.Stalled, reference.NonFinite) as err:
-        info["elapsed_s"] = _time.perf_counter() - start
+        _timing(info, start, compiling)
         raise failure(spec, err, recorder.build(spec.net.with_theta(err.last_theta), spec.config, info)) from None
     except reference.Interrupted as err:
-        info["elapsed_s"] = _time.perf_counter() - start
+        _timing(info, start, compiling)
         info["interrupted_at"] = err.step if err.time is None else err.time
         partial = recorder.build(spec.net.with_theta(err.last_theta), spec.config, info)
         raise Interrupted(err.step, partial, time=err.time) from None
-    info["elapsed_s"] = _time.perf_counter() - start
+    _timing(info, start, compiling)
     return check_outcome(spec, recorder.build(spec.net.with_theta(theta), spec.config, info))
+
+
+def compile_seconds() -> float:
+    """Seconds this process has spent compiling kernels (0 without the compiled engine loaded)."""
+    import sys
+
+    log = sys.modules.get("twolayer.engines.compile_log")
+    return 0.0 if log is None else log.compile_seconds()
+
+
+def _timing(info: dict, start: float, compiling: float) -> None:
+    """``info["compile_s"]``: kernel compilation during the run; ``info["elapsed_s"]``: the rest."""
+    info["compile_s"] = compile_seconds() - compiling
+    info["elapsed_s"] = _time.perf_counter() - start - info["compile_s"]
 
 
 def check_outcome(spec: RunSpec, traj: Trajectory) -> Trajectory:

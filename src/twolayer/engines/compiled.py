@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from ..optim import Adam
+from . import compile_log  # noqa: F401 -- the notice when a kernel compiles
 from . import kernels as K
 from .reference import Interrupted, NonFinite, Stalled
 

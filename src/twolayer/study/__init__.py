@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidParameter
-from ..outdir import OutputError, pid_alive
+from ..outdir import WRITER, OutputError, pid_alive, read_manifest
 from ..progress import Progress
 from ..provenance import utc_now
 from . import executors
@@ -31,7 +31,6 @@ from .spec import StudySpec, data_key, validate_runs
 MARKER = "study.json"
 COMPACT_PARTS = 32    # a finished study with more index parts than this merges them into one
 FLUSH_SECONDS = 2.0   # finished chunks are written as one part at least this often: what a kill -9 can lose
-WRITER = "twolayer"
 
 
 class Study:
@@ -275,11 +274,8 @@ def _chunk_size(todo: int, workers: int) -> int:
 
 
 def read_marker(folder: Path) -> dict | None:
-    try:
-        data = json.loads((Path(folder) / MARKER).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("written_by") == WRITER else None
+    """The study marker of ``folder`` if twolayer wrote it, else None."""
+    return read_manifest(folder, MARKER)
 
 
 def check_folder(folder: Path, option: str = "--out") -> None:

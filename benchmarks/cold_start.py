@@ -1,0 +1,69 @@
+"""First-command latency (issue 18): compile time of every kernel entry point, and the wall time of
+the first commands a newcomer types, each in a fresh process with an empty Numba cache (cold) and
+then again with the cache it left (warm).
+
+    python benchmarks/cold_start.py            # every row (several minutes: each cold row compiles)
+    python benchmarks/cold_start.py --kernels  # only the per-kernel compile times
+
+Targets (issue 18, cold, quiet machine): saddle-to-saddle --quick <= 15 s, init-scale-transition
+--quick <= 30 s, train --optimizer flow <= 5 s, the slowest kernel <= 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+KERNEL_CODE = "import sys, twolayer.warmup as w; w._timed(sys.argv[1])"
+COMMANDS = {
+    "run saddle-to-saddle --quick": ["run", "saddle-to-saddle", "--quick"],
+    "run init-scale-transition --quick": ["run", "init-scale-transition", "--quick"],
+    "train --optimizer flow (thesis 1.1.0)": ["train", "--optimizer", "flow", "--t-max", "20"],
+    "train --data relu-1d --steps 100": ["train", "--data", "relu-1d", "--steps", "100"],
+}
+TARGETS = {"run saddle-to-saddle --quick": 15, "run init-scale-transition --quick": 30,
+           "train --optimizer flow (thesis 1.1.0)": 5}
+
+
+def timed(args: list[str], cache: str, cwd: str) -> float:
+    """Wall seconds of ``args`` in a fresh process with NUMBA_CACHE_DIR=cache."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+    start = time.perf_counter()
+    subprocess.run(args, env=env, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    from twolayer.warmup import KINDS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kernels", action="store_true", help="only the per-kernel compile times")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores; every row in fresh processes, cold = empty NUMBA_CACHE_DIR")
+    print("\n| kernel entry point (a tiny run of its kind) | cold | warm |\n|---|---|---|")
+    slowest = 0.0
+    for kind in KINDS:
+        with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as cwd:
+            cold = timed([sys.executable, "-c", KERNEL_CODE, kind], cache, cwd)
+            warm = timed([sys.executable, "-c", KERNEL_CODE, kind], cache, cwd)
+        slowest = max(slowest, cold)
+        print(f"| {kind} | {cold:.1f} s | {warm:.1f} s |", flush=True)
+    print(f"\nslowest kernel, cold (including Python start and imports): {slowest:.1f} s (target <= 10 s)")
+    if args.kernels:
+        return
+    twolayer = [sys.executable, "-m", "twolayer.cli"]
+    print("\n| command | cold | warm | target (cold) |\n|---|---|---|---|")
+    for name, cmd in COMMANDS.items():
+        with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as cwd:
+            cold = timed(twolayer + cmd + ["--out", "a", "--quiet"], cache, cwd)
+            warm = timed(twolayer + cmd + ["--out", "b", "--quiet"], cache, cwd)
+        target = f"<= {TARGETS[name]} s" if name in TARGETS else ""
+        print(f"| {name} | {cold:.1f} s | {warm:.1f} s | {target} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Say so when a compiled kernel compiles, and count the seconds it takes.
+
+Numba compiles a kernel the first time it meets a new kind of run (and caches it on disk: later
+processes load it in well under a second). A compilation takes tens of seconds, which a user must
+not mistake for a hang: a listener on Numba's ``numba:compile`` event prints one line on stderr
+when one of twolayer's kernels starts compiling (on a terminal and off one) and another when it is
+done, and adds the time to :func:`compile_seconds`, so that runs report compile time apart from run
+time.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from numba.core import event
+
+# typical first-compilation seconds of the entry points on a 2-core machine (benchmarks/cold_start.py)
+TYPICAL = {"run_gd_narrow": 15, "run_discrete": 30, "run_discrete_many": 40, "run_flow": 30}
+
+
+class CompileNotice(event.Listener):
+    """Prints the notice for the outermost compilation of a twolayer kernel and times it."""
+
+    def __init__(self, stream=None):
+        self.stream = stream
+        self.depth = 0
+        self.started = 0.0
+        self.total = 0.0
+        self.lock = threading.Lock()
+
+    def _name(self, ev) -> str | None:
+        dispatcher = (ev.data or {}).get("dispatcher")
+        func = getattr(dispatcher, "py_func", None)
+        module = getattr(func, "__module__", "") or ""
+        return func.__name__ if module.startswith("twolayer") else None
+
+    def on_start(self, ev):
+        with self.lock:
+            self.depth += 1
+            if self.depth > 1:
+                return
+            self.started = time.perf_counter()
+            name = self._name(ev)
+        if name in TYPICAL:
+            about = f", typically ~{TYPICAL[name]} s"
+            self._say(f"twolayer: compiling the compiled engine for this kind of run ({name}), once{about}; "
+                      "cached afterwards (twolayer warmup compiles every kind ahead)")
+
+    def on_end(self, ev):
+        with self.lock:
+            self.depth -= 1
+            if self.depth > 0:
+                return
+            seconds = time.perf_counter() - self.started
+            self.total += seconds
+            name = self._name(ev)
+        if name in TYPICAL:
+            self._say(f"twolayer: compiled {name} in {seconds:.1f} s")
+
+    def _say(self, text: str) -> None:
+        stream = self.stream or sys.stderr
+        print(text, file=stream, flush=True)
+
+
+NOTICE = CompileNotice()
+event.register("numba:compile", NOTICE)
+
+
+def compile_seconds() -> float:
+    """Seconds this process has spent compiling (twolayer's and their callees' kernels)."""
+    return NOTICE.total
+
+
+
+
+def kernel_ready(name: str) -> bool:
+    """Whether kernel ``name`` (of :mod:`.kernels`) runs without compiling: compiled in this process,
+    or in Numba's on-disk cache for this source and this processor. Unknown: True (no guess against
+    the compiled engine)."""
+    from . import kernels
+
+    dispatcher = getattr(kernels, name)
+    if dispatcher.signatures:
+        return True
+    try:
+        magic = dispatcher.targetctx.codegen().magic_tuple()
+        index = dispatcher._cache._cache_file._load_index()     # {} when the source changed since
+    except Exception:      # noqa: BLE001 -- Numba internals: never let a guess break a run
+        return True
+    return any(key[1] == magic for key in index)
+
+
+__all__ = ["compile_seconds", "kernel_ready", "CompileNotice", "NOTICE", "TYPICAL"]

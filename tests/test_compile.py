@@ -1,0 +1,95 @@
+"""No silent waits (issue 18): a line on stderr when a twolayer kernel compiles, compile time
+counted apart from run time, and ``twolayer warmup``."""
+
+import io
+import subprocess
+import sys
+
+import numba
+import numpy as np
+
+import twolayer as tl
+from twolayer.engines import compile_log
+
+
+def test_a_compiling_kernel_is_announced_and_timed():
+    def run_flow(x):            # named like an entry point, in a twolayer module: it gets the notice
+        return x + 1.0
+    run_flow.__module__ = "twolayer.fake"
+    stream = io.StringIO()
+    before = compile_log.compile_seconds()
+    old, compile_log.NOTICE.stream = compile_log.NOTICE.stream, stream
+    try:
+        assert numba.njit(run_flow)(1.0) == 2.0
+    finally:
+        compile_log.NOTICE.stream = old
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("twolayer: compiling the compiled engine for this kind of run (run_flow), once")
+    assert lines[1].startswith("twolayer: compiled run_flow in ")
+    assert compile_log.compile_seconds() > before
+
+
+def test_other_compilations_are_counted_but_not_announced():
+    def helper(x):
+        return 2.0 * x
+    stream = io.StringIO()
+    old, compile_log.NOTICE.stream = compile_log.NOTICE.stream, stream
+    try:
+        numba.njit(helper)(1.0)
+    finally:
+        compile_log.NOTICE.stream = old
+    assert stream.getvalue() == ""
+
+
+def test_runs_report_compile_time_apart():
+    X, y = tl.data.thesis("1.1.0")
+    run = tl.train(tl.init_net(2, 8, "relu", "none", init="balanced", scale=1e-3), X, y, optimizer=tl.GD(1e-3),
+                   steps=10, engine="numba", quiet=True)
+    assert run.info["compile_s"] >= 0.0 and run.info["elapsed_s"] >= 0.0
+
+
+def test_warmup_command_compiles_every_kind(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "twolayer.cli", "warmup", "--quiet"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    from twolayer.warmup import KINDS
+    for kind in KINDS:
+        assert kind in proc.stdout
+    assert np.isfinite(float(proc.stdout.strip().splitlines()[-1].split("done in ")[1].split(" s")[0]))
+
+
+def test_auto_engine_counts_compile_time(monkeypatch):
+    from twolayer.engines import costs
+    from twolayer.train import prepare
+
+    X, y = tl.data.thesis("1.1.0")
+    net = tl.init_net(2, 60, "relu", "none", init="balanced", scale=1e-3)
+    monkeypatch.setattr(costs, "kernel_ready", lambda name: False)     # a fresh machine
+    short = prepare(net, X, y, optimizer=tl.GD(1e-3), steps=1000, quiet=True)
+    assert short.engine == "numpy" and "run_gd_narrow is not compiled yet" in short.config["engine_reason"]
+    # 1000 steps x 25 us on the reference engine against ~15 s of compilation
+    assert costs.prefer_reference("run_gd_narrow", 2, 60, 2, 1000) is not None
+    long = prepare(net, X, y, optimizer=tl.GD(1e-3), steps=10**9, quiet=True, snapshots=False, record_every=10**7)
+    assert long.engine == "numba" and "engine_reason" not in long.config      # 25,000 s against 15 s + 270 s
+    assert prepare(net, X, y, optimizer=tl.GD(1e-3), steps=1000, engine="numba", quiet=True).engine == "numba"
+    flow = prepare(net, X, y, optimizer=tl.Flow(), t_max=20.0, quiet=True)
+    assert flow.engine == "numpy" and "run_flow" in flow.config["engine_reason"]
+    # a sweep counts its runs together: 400 runs of 10^5 steps pay for the sweep kernel's compilation
+    nets = [tl.init_net(2, 60, "relu", "none", init="balanced", scale=1e-3, seed=i) for i in range(400)]
+    from twolayer.sweep import _sweep_engine
+    specs = [prepare(n, X, y, optimizer=tl.GD(1e-3), steps=10**5, quiet=True, snapshots=False) for n in nets]
+    assert {s.engine for s in specs} == {"numpy"}
+    _sweep_engine(specs)
+    assert {s.engine for s in specs} == {"numba"}
+    monkeypatch.setattr(costs, "kernel_ready", lambda name: True)      # compiled already: always the compiled engine
+    assert prepare(net, X, y, optimizer=tl.GD(1e-3), steps=10, quiet=True).engine == "numba"
+
+
+def test_kernel_ready_sees_the_compiled_kernels():
+    from twolayer.engines.compile_log import kernel_ready
+
+    X, y = tl.data.thesis("1.1.0")
+    tl.train(tl.init_net(2, 8, "relu", "none", init="balanced", scale=1e-3), X, y, optimizer=tl.GD(1e-3), steps=2,
+             engine="numba", quiet=True)
+    assert kernel_ready("run_gd_narrow")
