@@ -77,11 +77,16 @@ def test_auto_engine_counts_compile_time(monkeypatch):
     assert flow.engine == "numpy" and "run_flow" in flow.config["engine_reason"]
     # a sweep counts its runs together: 400 runs of 10^5 steps pay for the sweep kernel's compilation
     nets = [tl.init_net(2, 60, "relu", "none", init="balanced", scale=1e-3, seed=i) for i in range(400)]
-    from twolayer.sweep import _sweep_engine
+    from twolayer.sweep import sweep_engine
     specs = [prepare(n, X, y, optimizer=tl.GD(1e-3), steps=10**5, quiet=True, snapshots=False) for n in nets]
     assert {s.engine for s in specs} == {"numpy"}
-    _sweep_engine(specs)
+    sweep_engine(specs)
     assert {s.engine for s in specs} == {"numba"}
+    few = [prepare(n, X, y, optimizer=tl.GD(1e-3), steps=10**5, quiet=True, snapshots=False) for n in nets[:2]]
+    sweep_engine(few)
+    assert {s.engine for s in few} == {"numpy"}          # two runs do not pay for it ...
+    sweep_engine(few, planned=400)
+    assert {s.engine for s in few} == {"numba"}          # ... two runs of a study's 400 do
     monkeypatch.setattr(costs, "kernel_ready", lambda name: True)      # compiled already: always the compiled engine
     assert prepare(net, X, y, optimizer=tl.GD(1e-3), steps=10, quiet=True).engine == "numba"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 import warnings
 
-import numpy as np
 
+from .analysis.scalars import RunResult, relative_weight_change
 from .data import load
 from .data.files import content_hash, is_data_file, label_error
 from .errors import Interrupted, InvalidParameter, TwolayerWarning, check_choice
@@ -59,17 +59,16 @@ def train_adhoc(args):
             if not args.keep_partial or err.trajectory is None or len(err.trajectory) == 0:
                 raise
             traj = err.trajectory
-        return args.out, _write_results(tmp, args, spec, traj, X, y, time.perf_counter() - start)
+        return args.out, _write_results(tmp, args, spec, traj, X, y, time.perf_counter() - start, init_seed)
 
 
-def _write_results(tmp, args, spec, traj, X, y, elapsed: float) -> dict:
+def _write_results(tmp, args, spec, traj, X, y, elapsed: float, init_seed: int) -> dict:
     """Write the results folder of ``traj`` (complete or interrupted) into ``tmp``; return the metrics."""
     flow = spec.is_flow
-    theta0 = spec.net.theta
     metrics = {"final_loss": float(traj.train_loss[-1]),
                "final_test_loss": None if traj.test_loss is None else float(traj.test_loss[-1]),
                "theta_norm": traj.final.norm,
-               "relative_weight_change": float(np.linalg.norm(traj.final.theta - theta0) / max(np.linalg.norm(theta0), 1e-300)),
+               "relative_weight_change": relative_weight_change(RunResult(traj, spec.net, X, y)),
                "elapsed_s": traj.info.get("elapsed_s", elapsed), "compile_s": traj.info.get("compile_s", 0.0),
                "interrupted_at": traj.info.get("interrupted_at"),
                "warnings": traj.info.get("warnings", [])}
@@ -91,7 +90,7 @@ def _write_results(tmp, args, spec, traj, X, y, elapsed: float) -> dict:
         ctx.figure(fig, "neurons", "Neurons at the end",
                    "Neurons at (-w_j2/w_j1, sign(a_j) ||w_j||) with the learned function and the data.")
     config = {"command": "train", **{k: (str(v) if k == "out" else v) for k, v in vars(args).items() if k != "func"},
-              "init_seed": args.seed if args.init_seed is None else args.init_seed, "order_seed": spec.seed, "init": spec.net.init, "engine_used": spec.engine,
+              "init_seed": init_seed, "order_seed": spec.seed, "init": spec.net.init, "engine_used": spec.engine,
               "data_hash": content_hash(X, y, *(spec.test or (None, None))), "provenance": provenance()}
     write_json(tmp / "config.json", config)
     write_json(tmp / "metrics.json", metrics)

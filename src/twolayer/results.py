@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import html
 import json
 import time
@@ -59,7 +60,8 @@ def run_experiment(name: str, *, quick: bool = False, out=None, seed: int | None
     cfg = exp.make_config(quick, overrides, **fixed)
     out = Path(out or Path("results") / name)
     with ResultsFolder(out) as tmp:
-        ctx = Context(tmp, engine=engine, quiet=quiet)
+        ctx = Context(tmp, engine=engine, quiet=quiet,
+                      run_other=functools.partial(run_experiment, engine=engine, quiet=quiet))
         start, compiling = time.perf_counter(), compile_seconds()
         engines = set()
         token = ENGINES_USED.set(engines)

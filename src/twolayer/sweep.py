@@ -47,15 +47,17 @@ def train_many(nets, X, y, *, optimizer=None, weight_decay=0.0, seed=0, on_diver
     opts, wds, seeds = _per_run("optimizer", optimizer, R), _per_run("weight_decay", weight_decay, R), _per_run("seed", seed, R)
     specs = [prepare(net, X, y, optimizer=o, weight_decay=w, seed=s, quiet=True, **common)
              for net, o, w, s in zip(nets, opts, wds, seeds)]
-    _sweep_engine(specs)
     return run_prepared(specs, on_divergence=on_divergence, processes=processes, quiet=quiet)
 
 
 def run_prepared(specs: list, *, on_divergence: str = "raise", processes: int | None = None,
-                 quiet: bool = False) -> list:
+                 quiet: bool = False, planned: int | None = None) -> list:
     """:func:`train_many` for runs already validated by :func:`twolayer.train.prepare` (on the same
-    data); the study runner uses it to prepare each run once."""
+    data); the study runner uses it to prepare each run once. ``planned``: how many runs like these
+    the caller will run in all (a study's chunk is part of a larger group), for the engine choice
+    of :func:`sweep_engine`."""
     check_choice("on_divergence", on_divergence, ("raise", "keep"))
+    sweep_engine(specs, planned)
     R = len(specs)
     for spec in specs:
         note_engine(spec.engine)
@@ -76,15 +78,17 @@ def run_prepared(specs: list, *, on_divergence: str = "raise", processes: int | 
     return out
 
 
-def _sweep_engine(specs) -> None:
+def sweep_engine(specs, planned: int | None = None) -> None:
     """Runs that ``engine="auto"`` gave the reference engine to spare a compilation go back to the
-    compiled engine when, all together, they take longer than compiling the sweep kernel."""
+    compiled engine when, all together (``planned`` runs of this kind, default these), they take
+    longer than compiling the sweep kernel."""
     late = [s for s in specs if "engine_reason" in s.config]
-    if len(late) < 2 or late[0].is_flow:
+    runs = max(len(late), planned or 0)
+    if not late or runs < 2 or late[0].is_flow:
         return
     first = late[0]
     per_step = first.obj.n if first.optimizer.batch_size is None else first.optimizer.batch_size
-    if compile_cost_reason(first.net, first.obj.n, per_step, first.optimizer, first.steps, None, runs=len(late)) is None:
+    if compile_cost_reason(first.net, first.obj.n, per_step, first.optimizer, first.steps, None, runs=runs) is None:
         for s in late:
             s.engine = "numba"
             s.config["engine"] = "numba"

@@ -16,8 +16,8 @@ import time
 
 from numba.core import event
 
-# typical first-compilation seconds of the entry points on a 2-core machine (benchmarks/cold_start.py)
-TYPICAL = {"run_gd_narrow": 15, "run_discrete": 30, "run_discrete_many": 40, "run_flow": 30}
+# first-compilation seconds of the entry points on a 2-core machine (benchmarks/cold_start.py, cold rows)
+TYPICAL = {"run_gd_narrow": 25, "run_discrete": 33, "run_discrete_many": 68, "run_flow": 31}
 
 
 class CompileNotice(event.Listener):
@@ -73,23 +73,31 @@ def compile_seconds() -> float:
     return NOTICE.total
 
 
+_ABSENT: dict[str, float] = {}     # kernel -> when its disk cache was last found without it
+RECHECK = 5.0                      # seconds before the disk cache is read again for that kernel
 
 
 def kernel_ready(name: str) -> bool:
     """Whether kernel ``name`` (of :mod:`.kernels`) runs without compiling: compiled in this process,
     or in Numba's on-disk cache for this source and this processor. Unknown: True (no guess against
-    the compiled engine)."""
+    the compiled engine). A miss is remembered for ``RECHECK`` seconds, so that a study preparing
+    thousands of runs reads the cache index once."""
     from . import kernels
 
     dispatcher = getattr(kernels, name)
     if dispatcher.signatures:
         return True
+    if time.monotonic() - _ABSENT.get(name, -RECHECK) < RECHECK:
+        return False
     try:
         magic = dispatcher.targetctx.codegen().magic_tuple()
         index = dispatcher._cache._cache_file._load_index()     # {} when the source changed since
     except Exception:      # noqa: BLE001 -- Numba internals: never let a guess break a run
         return True
-    return any(key[1] == magic for key in index)
+    found = any(key[1] == magic for key in index)
+    if not found:
+        _ABSENT[name] = time.monotonic()
+    return found
 
 
 __all__ = ["compile_seconds", "kernel_ready", "CompileNotice", "NOTICE", "TYPICAL"]

@@ -203,11 +203,17 @@ def _parse_scalar(kind, text: str):
 
 
 class Context:
-    """What an experiment's run writes through: figures, report notes, the trajectory."""
+    """What an experiment's run writes through: figures, report notes, the trajectory.
 
-    def __init__(self, folder: Path, engine: str = "auto", quiet: bool = False):
+    ``run_other(name, quick=..., out=...)``, given by the results layer that built the context,
+    runs another experiment into a results folder and returns (folder, metrics): an experiment that
+    summarises others (``thesis``) calls it instead of importing the layer above it.
+    """
+
+    def __init__(self, folder: Path, engine: str = "auto", quiet: bool = False, run_other: Callable | None = None):
         self.folder = Path(folder)
         self.engine, self.quiet = engine, quiet
+        self.run_other = run_other
         self.figures: list[tuple[str, str, str]] = []  # (name, title, caption)
         self.notes: list[str] = []
 

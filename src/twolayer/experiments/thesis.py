@@ -111,12 +111,9 @@ def cell(text) -> str:
 
 
 def run(cfg: Config, ctx) -> dict:
-    from ..results import run_experiment
-
     metrics = {}
     for name in PARTS:
-        _, metrics[name] = run_experiment(name, quick=cfg.quick, out=ctx.folder / "runs" / name, engine=ctx.engine,
-                                          quiet=ctx.quiet)
+        _, metrics[name] = ctx.run_other(name, quick=cfg.quick, out=ctx.folder / "runs" / name)
     rows = findings(metrics)
     table = ["| | finding | criterion | measured | verdict |", "|---|---|---|---|---|"]
     table += [f"| {r['id']} | {cell(r['finding'])} | {cell(r['criterion'])} | {cell(r['measured'])} | "

@@ -43,12 +43,14 @@ def safe_run_chunk(chunk: Chunk, data) -> dict:
 def _batchable(chunk: Chunk, data) -> bool:
     """Whether the chunk's runs go through one compiled call (then threads, not processes, help)."""
     from ..sweep import _batchable as batchable
+    from ..sweep import sweep_engine
     from .spec import prepare_run
 
     try:
         _, spec = prepare_run(chunk.runs[0].settings, data, chunk.record)
     except Exception:      # noqa: BLE001 -- the chunk will report it as failed rows
         return True
+    sweep_engine([spec], chunk.planned)       # the engine the chunk's runs will take
     return batchable([spec])
 
 

@@ -65,6 +65,7 @@ class Chunk:
     record: dict
     snapshot_dir: str | None = None
     threads: int | None = None
+    planned: int = 1           # runs in the chunk's group (of which this chunk is a part)
     meta: dict = field(default_factory=dict)
 
 
@@ -77,7 +78,7 @@ def make_chunks(runs: list[Run], data_keys: dict, record: dict, size: int, snaps
     for group in groups.values():
         for i in range(0, len(group), size):
             part = group[i:i + size]
-            out.append(Chunk(part, data_keys[part[0].run_id], record, snapshot_dir))
+            out.append(Chunk(part, data_keys[part[0].run_id], record, snapshot_dir, planned=len(group)))
     return out
 
 
@@ -97,7 +98,7 @@ def run_chunk(chunk: Chunk, data) -> dict:
             prepared.append((run, net0, spec))
         except TwolayerError as err:
             rows[run.run_id] = _row(run, "failed", f"{type(err).__name__}: {err}")
-    results = _train(prepared)
+    results = _train(prepared, chunk.planned)
     curves = []       # (run_id, curve name, steps, times, values) per run and curve
     for (run, net0, spec), (traj, err, wall) in zip(prepared, results):
         if traj is None:
@@ -146,7 +147,7 @@ def _row(run: Run, status: str, error: str | None, *, wall: float = 0.0, engine:
             "engine_used": engine, "wall_s": wall}
 
 
-def _train(prepared) -> list:
+def _train(prepared, planned: int = 1) -> list:
     """(trajectory or None, error text or None, wall seconds) per prepared run: one ``train_many``
     call when it can take them all, else run by run."""
     import warnings
@@ -159,7 +160,7 @@ def _train(prepared) -> list:
         if _one_call(prepared):
             try:
                 specs = [spec for _, _, spec in prepared]
-                trajs = run_prepared(specs, on_divergence="keep", processes=1, quiet=True)
+                trajs = run_prepared(specs, on_divergence="keep", processes=1, quiet=True, planned=planned)
                 wall = (time.perf_counter() - start) / len(specs)
                 return [(t, _diverged_text(t), wall) for t in trajs]
             except TwolayerError:
