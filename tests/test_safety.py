@@ -301,10 +301,10 @@ def test_all_dead_relu_units_are_a_warning_with_their_step():
                                     "constant and no longer trains; lower the step size or start from a larger scale"]
     live = tl.Net(np.ones(6), -W, activation="relu", scaling="none")
     assert "warnings" not in tl.train(live, X, y, optimizer=tl.GD(0.01), steps=10, engine="numpy").info
-    # the batched sweep path checks its runs the same way
+    # the threaded sweep path checks its runs the same way
     with pytest.warns(tl.TwolayerWarning):
         runs = tl.train_many([net, live], X, y, optimizer=tl.GD(0.01), steps=10, engine="numba", quiet=True)
-    assert runs[0].info["batched"] and runs[0].info["warnings"] == run.info["warnings"]
+    assert runs[0].info["threads"] >= 1 and runs[0].info["warnings"] == run.info["warnings"]
     assert "warnings" not in runs[1].info
 
 

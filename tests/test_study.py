@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,7 +53,9 @@ def toml(spec: dict) -> str:
 
 def test_table_has_one_row_per_run_with_independently_checked_metrics(tmp_path):
     study = Study(SPEC, tmp_path / "s")
+    threads = numba.get_num_threads()
     counts = study.run(workers=1, quiet=True)
+    assert numba.get_num_threads() == threads       # an in-process study leaves the caller's threads
     assert counts == {**counts, "total": 6, "ran": 6, "done": 6, "failed": 0, "diverged": 0}
     df = study.table()
     assert len(df) == 6 and set(df["status"]) == {"done"} and df["run_id"].is_unique
@@ -234,11 +237,12 @@ def test_local_and_dask_executors_give_identical_rows(tmp_path):
                                   check_exact=True)
 
 
-def test_runs_outside_one_compiled_call_go_to_worker_processes_with_the_same_rows(tmp_path):
-    """Gradient flow runs cannot share a compiled call: with 2 workers they run in a process pool
-    (after this process compiled the kernel) and give the rows of a serial run."""
+def test_reference_engine_runs_go_to_worker_processes_with_the_same_rows(tmp_path):
+    """Runs on the reference engine hold the GIL, so threads would not help: with 2 workers they
+    run in a process pool and give the rows of a serial run (gradient flow through SciPy)."""
     spec = {**SPEC, "optimizer": {"name": "flow", "rtol": 1e-8, "atol": 1e-12}, "train": {"loss": "square",
-            "reduction": "mean", "t_max": 5.0}, "grid": {"scale": [1e-2, 1e-1]}, "seeds": {"init": 2}}
+            "reduction": "mean", "t_max": 5.0, "engine": "numpy"}, "grid": {"scale": [1e-2, 1e-1]},
+            "seeds": {"init": 2}}
     serial = Study(spec, tmp_path / "one")
     serial.run(workers=1, quiet=True)
     pooled = Study(spec, tmp_path / "two")

@@ -11,7 +11,7 @@ def data(rng):
     return rng.standard_normal((10, 3)), rng.standard_normal(10)
 
 
-def test_batched_runs_equal_sequential_runs(data):
+def test_threaded_runs_equal_sequential_runs(data):
     X, y = data
     nets = [tl.init_net(3, 12, "tanh", "ntk", bias=True, init="gaussian", scale=s, seed=i)
             for i, s in enumerate([0.1, 0.5, 1.0, 2.0, 0.3])]
@@ -21,20 +21,54 @@ def test_batched_runs_equal_sequential_runs(data):
                          engine="numba")
     for net, o, w, s, run in zip(nets, opts, wds, seeds, many):
         one = tl.train(net, X, y, optimizer=o, weight_decay=w, seed=s, steps=200, record_every=20, engine="numba")
-        assert run.info["batched"]
+        assert run.info["threads"] >= 1
         np.testing.assert_array_equal(run.final.theta, one.final.theta)
         np.testing.assert_array_equal(run.train_loss, one.train_loss)
         np.testing.assert_array_equal(run.W, one.W)
 
 
-def test_different_shapes_use_the_process_pool_with_the_same_numbers(data):
+def test_reference_runs_use_the_process_pool_with_the_same_numbers(data):
     X, y = data
     nets = [tl.init_net(3, m, "relu", "mean-field", init="gaussian", seed=m) for m in (4, 7)]
     many = tl.train_many(nets, X, y, optimizer=tl.GD(0.5), steps=50, engine="numpy")
     for net, run in zip(nets, many):
         one = tl.train(net, X, y, optimizer=tl.GD(0.5), steps=50, engine="numpy")
-        assert "batched" not in run.info
+        assert "threads" not in run.info
         np.testing.assert_array_equal(run.final.theta, one.final.theta)
+
+
+def test_threads_take_runs_of_every_kind_with_the_same_numbers(data):
+    """Widths, the narrow GD loop, SGD and gradient flow, each sweep on two threads."""
+    X, y = data
+    X2 = X[:, :2]
+    nets = [tl.init_net(2, m, "tanh", "none", init="gaussian", scale=0.3, seed=m) for m in (3, 5, 8)]
+    cases = [dict(optimizer=[tl.GD(0.05), tl.SGD(0.05, batch_size=3), tl.GD(0.02, momentum=0.5)], steps=100,
+                  record_every=10),
+             dict(optimizer=tl.Flow(), t_max=2.0, record_at=[0.0, 1.0, 2.0])]
+    for kw in cases:
+        many = tl.train_many(nets, X2, y, engine="numba", quiet=True, **kw)
+        opts = kw["optimizer"] if isinstance(kw["optimizer"], list) else [kw["optimizer"]] * 3
+        for net, o, run in zip(nets, opts, many):
+            one = tl.train(net, X2, y, engine="numba", quiet=True, **{**kw, "optimizer": o})
+            assert run.info["threads"] == 2
+            np.testing.assert_array_equal(run.final.theta, one.final.theta)
+            np.testing.assert_array_equal(run.train_loss, one.train_loss)
+
+
+def test_a_set_stop_flag_interrupts_every_threaded_run(data):
+    """What Ctrl-C does to a threaded sweep: every run stops after its chunk, the sweep raises
+    Interrupted, and the flag is cleared for the next sweep."""
+    from twolayer.engines import compiled
+    from twolayer.errors import Interrupted
+
+    X, y = data
+    nets = [tl.init_net(3, 6, "tanh", "ntk", seed=i) for i in range(3)]
+    compiled.STOP.set()
+    with pytest.raises(Interrupted):
+        tl.train_many(nets, X, y, optimizer=tl.GD(0.01), steps=10**8, engine="numba", quiet=True)
+    assert not compiled.STOP.is_set()
+    runs = tl.train_many(nets, X, y, optimizer=tl.GD(0.01), steps=10, engine="numba", quiet=True)
+    assert [len(r.train_loss) for r in runs] == [len(runs[0].train_loss)] * 3
 
 
 def test_divergence_in_a_sweep_raises_or_is_kept(data):

@@ -170,7 +170,7 @@ def compile_cost_reason(net: Net, n: int, per_step: int, optimizer, steps, t_max
     flow = isinstance(optimizer, Flow)
     narrow = (not flow and isinstance(optimizer, GD) and optimizer.momentum == 0.0 and optimizer.batch_size is None
               and K.narrow_full_batch(net.outputs, net.d, n, net.m))
-    kernel = costs.kernel_of(flow, bool(narrow), sweep=runs > 1)
+    kernel = costs.kernel_of(flow, bool(narrow))
     return costs.prefer_reference(kernel, per_step, net.m, net.d, steps or 0, runs, t_max if flow else None)
 
 

@@ -40,19 +40,10 @@ def _flow():
              engine="numba", quiet=True)
 
 
-def _sweep():
-    import twolayer as tl
-
-    X, y = tl.data.thesis("1.1.0")
-    nets = [tl.init_net(2, 8, "relu", "none", init="balanced", scale=s) for s in (1e-3, 1e-2)]
-    tl.train_many(nets, X, y, optimizer=tl.GD(1e-3), steps=2, engine="numba", quiet=True)
-
-
 # what each kind is: the step loop it compiles
 KINDS = {"full-batch GD on narrow data (run_gd_narrow)": _narrow_gd,
          "GD, SGD and Adam in general (run_discrete)": _general,
-         "gradient flow (run_flow)": _flow,
-         "sweeps of runs (run_discrete_many)": _sweep}
+         "gradient flow (run_flow)": _flow}
 
 
 def _timed(name: str) -> tuple[str, float]:

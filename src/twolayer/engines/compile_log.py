@@ -17,7 +17,7 @@ import time
 from numba.core import event
 
 # first-compilation seconds of the entry points on a 2-core machine (benchmarks/cold_start.py, cold rows)
-TYPICAL = {"run_gd_narrow": 25, "run_discrete": 33, "run_discrete_many": 68, "run_flow": 31}
+TYPICAL = {"run_gd_narrow": 25, "run_discrete": 33, "run_flow": 31}
 
 
 class CompileNotice(event.Listener):

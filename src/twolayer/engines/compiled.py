@@ -3,6 +3,7 @@ hands the recorded points back. Same interface as :mod:`.reference`."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -13,6 +14,21 @@ from . import kernels as K
 from .reference import Interrupted, NonFinite, Stalled
 
 CHUNK_SECONDS = 0.1   # each compiled call lasts about this long, so that Ctrl-C and the progress bar get a turn
+STOP = threading.Event()   # set: runs in other threads stop after their current chunk (Ctrl-C in a sweep)
+OWN_LIMIT = 1 << 18        # elements: arrays up to 2 MiB are copied per run (see :func:`own`)
+
+
+def own(A):
+    """A private copy of a small array. Numba counts references to an array atomically; runs in
+    threads that share one fight over its count on every step (5x slower on two threads than on
+    one). Large arrays are shared: there a step's work dwarfs the count."""
+    A = np.ascontiguousarray(A)
+    return A.copy() if A.size <= OWN_LIMIT else A
+
+
+def _check_stop():
+    if STOP.is_set():
+        raise KeyboardInterrupt
 
 
 class Chunks:
@@ -43,11 +59,11 @@ def problem(obj):
     lay = obj.layout
     n = obj.n
     if obj.loss_name == "cross_entropy":
-        yr, yc = np.zeros((1, 1)), np.ascontiguousarray(obj.y, dtype=np.int64)
+        yr, yc = np.zeros((1, 1)), own(np.asarray(obj.y, dtype=np.int64))
     else:
-        yr, yc = np.ascontiguousarray(np.reshape(obj.y, (n, lay.outputs)), dtype=np.float64), np.zeros(1, np.int64)
+        yr, yc = own(np.reshape(obj.y, (n, lay.outputs)).astype(np.float64, copy=False)), np.zeros(1, np.int64)
     mask = K.to_internal(lay, obj.mask.astype(np.float64)) > 0.5
-    shared = (np.ascontiguousarray(obj.X), yr, yc, int(lay.outputs), int(lay.m), int(lay.d), bool(lay.bias),
+    shared = (own(obj.X), yr, yc, int(lay.outputs), int(lay.m), int(lay.d), bool(lay.bias),
               int(K.ACT[obj.activation]), float(obj.slope), float(obj.scale), int(K.LOSS[obj.loss_name]),
               int(K.RED[obj.reduction]), "a" in obj.trainable, "W" in obj.trainable, "c" in obj.trainable, mask)
     return shared, float(obj.weight_decay)
@@ -77,8 +93,8 @@ def test_tuple(obj, test):
         return (np.zeros((1, obj.layout.d)), np.zeros((1, 1)), np.zeros(1, np.int64), False)
     Xt, yt = test
     if obj.loss_name == "cross_entropy":
-        return (np.ascontiguousarray(Xt), np.zeros((1, 1)), np.ascontiguousarray(yt, dtype=np.int64), True)
-    return (np.ascontiguousarray(Xt), np.ascontiguousarray(np.reshape(yt, (len(yt), obj.layout.outputs)), dtype=np.float64),
+        return (own(Xt), np.zeros((1, 1)), own(np.asarray(yt, dtype=np.int64)), True)
+    return (own(Xt), own(np.reshape(yt, (len(yt), obj.layout.outputs)).astype(np.float64, copy=False)),
             np.zeros(1, np.int64), True)
 
 
@@ -136,6 +152,7 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
             progress.advance(t1)
             if status != K.OK or t1 >= steps:
                 break
+            _check_stop()
             t0 = t1
     except KeyboardInterrupt:
         deliver(recorder, obj, bufs, int(state[1]))
@@ -174,6 +191,7 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
             progress.advance(float(state[4]))
             if status != K.OK or t_stop >= t_max:
                 break
+            _check_stop()
     except KeyboardInterrupt:
         deliver(recorder, obj, bufs, int(state[1]))
         raise Interrupted(int(state[3]), _reference_theta(obj, th), time=float(state[4])) from None

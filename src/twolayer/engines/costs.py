@@ -29,10 +29,8 @@ FLOW_EVAL = 80e-6          # seconds per gradient evaluation of the reference fl
 FLOW_EVALS_PER_TIME = 1000.0
 
 
-def kernel_of(flow: bool, narrow_gd: bool, sweep: bool = False) -> str:
-    """The entry point a run needs."""
-    if sweep:
-        return "run_discrete_many"
+def kernel_of(flow: bool, narrow_gd: bool) -> str:
+    """The entry point a run needs (sweeps run the same one in threads)."""
     return "run_flow" if flow else ("run_gd_narrow" if narrow_gd else "run_discrete")
 
 

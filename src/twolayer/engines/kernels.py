@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 ACT = {"relu": 0, "leaky_relu": 1, "sigmoid": 2, "tanh": 3, "identity": 4}
 LOSS = {"square": 0, "logistic": 1, "exponential": 2, "cross_entropy": 3}
@@ -67,7 +67,7 @@ GB = 64  # samples per block of the matrix-product path (:func:`loss_grad_blocke
 NARROW_WORK = 300  # n m up to which full-batch GD of a narrow problem runs in run_gd_narrow (crossover ~400)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _activate(z, H, DH, s, m, act, slope):
     """H[s] = sigma(z), DH[s] = sigma'(z); the switch on ``act`` stays outside the loops so that
     each loop vectorises."""
@@ -97,7 +97,7 @@ def _activate(z, H, DH, s, m, act, slope):
             DH[s, j] = 1.0
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@njit(cache=True, fastmath=FAST)
 def _preactivation(z, WT, c, X, i, m, d, has_c):
     """z = W^T x_i + c in as few passes over the neurons as possible: the first pass starts from c
     (or 0) and adds up to two coordinates, later passes add up to four."""
@@ -131,7 +131,7 @@ def _preactivation(z, WT, c, X, i, m, d, has_c):
         k += cnt
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@njit(cache=True, fastmath=FAST)
 def _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT):
     """For d <= 2 and one output, one pass over the neurons: z_j = c_j + W_j . x_i, H[s, j] = sigma(z_j),
     DH[s, j] = sigma'(z_j); returns sum_j a_j sigma(z_j). (For d = 1 the second term reads row 0
@@ -175,7 +175,7 @@ def _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT):
     return acc
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@njit(cache=True, fastmath=FAST)
 def _accumulate(dst, row, src, w0, w1, w2, w3, sb, m):
     """dst[row, j] += sum_{s < sb} w_s src[s, j]: one load and store of dst for up to 4 samples."""
     if sb == 4:
@@ -227,7 +227,7 @@ def _loss_scalar(o, yv, loss):
     return 0.0, 0.0
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@njit(cache=True, fastmath=FAST)
 def _loss_row(out, yr, yc, i, K, loss, G, s):
     """ell(f(x_i), y_i) for the outputs ``out`` (K,), writing d ell / d f into G[s, :]."""
     if loss != 3:
@@ -464,7 +464,7 @@ def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, sca
     return r * total
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@njit(cache=True, fastmath=FAST)
 def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, loss, r, tr_a, tr_c):
     """The per-sample part of :func:`loss_grad_blocked` for one output and a piecewise-linear
     activation: from the pre-activations Zb (without c), the loss of rows[start:start+nb], d a and
@@ -505,7 +505,7 @@ def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, l
     return total
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@njit(cache=True, fastmath=FAST)
 def _rows(aT, c, gaT, gc, Zb, Bb, yr, yc, rows, start, nb, K, m, has_c, act, slope, scale, loss, r, tr_a, tr_c,
           H, DH, out, G):
     """The per-sample part of :func:`loss_grad_blocked` for any activation and K outputs: from the
@@ -618,7 +618,7 @@ def _norm(g):
     return math.sqrt(s)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _objective(theta, g, V, GV, P, rows, r0, nrows):
     """Training loss on rows and the gradient g of the full objective (weight decay added);
     V and GV are the views of theta and g."""
@@ -634,7 +634,7 @@ def _objective(theta, g, V, GV, P, rows, r0, nrows):
                                 tr_a, tr_W, tr_c, h, dh, out, G, Xg, Zg, Bg, GWs)
     else:
         val = loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
-                        tr_a, tr_W, tr_c, True, z, h, dh, b, out, G)
+                        tr_a, tr_W, tr_c, nrows >= 0, z, h, dh, b, out, G)
     if wd != 0.0:
         _add_decay(g, theta, mask, wd)
     return val
@@ -669,7 +669,7 @@ def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows):
     return val
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@njit(cache=True, fastmath=FAST)
 def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale, loss, r, tr_a, tr_W, tr_c,
                    H, DH):
     """Loss and gradient (added into GV) for one output, d <= 2 and any activation: per sample one
@@ -712,8 +712,10 @@ def _record(i, step, time, theta, V, loss, g, P, T, rec_steps, rec_times, rec_lo
     rec_gn[i] = _norm(g)
     if has_test:
         nt = Xt.shape[0]
-        rec_test[i] = loss_grad(V, V, Xt, ytr, ytc, np.arange(nt), 0, nt, K, m, d, has_c, act, slope,
-                                scale, lossc, red, tr_a, tr_W, tr_c, False, z, h, dh, b, out, G)
+        # literal constants as arguments would make Numba compile loss_grad once more for them
+        no_grad, start = nt < 0, np.int64(0)
+        rec_test[i] = loss_grad(V, V, Xt, ytr, ytc, np.arange(nt), start, nt, K, m, d, has_c, act, slope,
+                                scale, lossc, red, tr_a, tr_W, tr_c, no_grad, z, h, dh, b, out, G)
     if snaps.shape[0] > 0:
         snaps[i, :] = theta
 
@@ -867,6 +869,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     X = P[0]
     n = X.shape[0]
     rows = np.arange(n)
+    r0 = np.int64(0)    # not the literal 0: that would compile the objectives once more
     N = theta.shape[0]
     Ks = np.zeros((7, N))
     g = np.zeros(N)
@@ -879,7 +882,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     k = int(state[1])
     evals = int(state[3])
     t = state[4]
-    loss = _objective(theta, g, Vth, Gg, P, rows, 0, n)
+    loss = _objective(theta, g, Vth, Gg, P, rows, r0, n)
     if t == 0.0:  # a resumed run re-evaluates the last accepted point: not a new evaluation
         evals += 1
     if not _finite(loss, g):
@@ -897,7 +900,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         for p in range(N):
             tmp[p] = theta[p] + h0 * Ks[0, p]
-        _objective(tmp, g, Vtmp, Gg, P, rows, 0, n)
+        _objective(tmp, g, Vtmp, Gg, P, rows, r0, n)
         evals += 1
         for p in range(N):
             err[p] = (-g[p] - Ks[0, p]) / h0
@@ -922,7 +925,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                 for q in range(s):
                     acc += _A[s, q] * Ks[q, p]
                 tmp[p] = theta[p] + h * acc
-            val = _objective(tmp, g, Vtmp, Gg, P, rows, 0, n)
+            val = _objective(tmp, g, Vtmp, Gg, P, rows, r0, n)
             evals += 1
             if not _finite(val, g):
                 stages_ok = False  # a failed step: shrink h; a genuine blow-up ends below
@@ -935,7 +938,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                 for q in range(6):
                     acc += _B[q] * Ks[q, p]
                 ynew[p] = theta[p] + h * acc
-            lnew = _objective(ynew, g, Vnew, Gg, P, rows, 0, n)
+            lnew = _objective(ynew, g, Vnew, Gg, P, rows, r0, n)
             evals += 1
             if _finite(lnew, g):
                 for p in range(N):
@@ -956,7 +959,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                                 qk = Ks[q, p]
                                 acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                             tmp[p] = theta[p] + h * acc
-                        lk = _objective(tmp, err, Vtmp, Gerr, P, rows, 0, n)
+                        lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n)
                         _record(k, evals, record_at[k], tmp, Vtmp, lk, err, P, T, rec_steps, rec_times, rec_loss,
                                 rec_obj, rec_gn, rec_test, snaps)
                         k += 1
@@ -983,47 +986,3 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     state[0] = loss
     state[1], state[3], state[4], state[5] = k, evals, t, h
     return OK
-
-
-OWN_LIMIT = 1 << 18   # elements: data up to 2 MiB is copied per run in run_discrete_many
-
-
-@njit(cache=True, inline="always")
-def _own(A):
-    """A private copy of a small shared array (see :func:`run_discrete_many`); large ones are shared,
-    where a step's work dwarfs the reference count."""
-    return A.copy() if A.size <= OWN_LIMIT else A
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def run_discrete_many(thetas, D, T, wds, lrs, opt, mom, b1, b2, eps, batch, orders, t0, t1, steps, record_at,
-                      s1, s2, prevs, states, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
-    """Steps t0 .. t1-1 of ``run_discrete`` for R independent runs (rows of ``thetas``), one run per
-    thread; a run that diverged (state[2] != OK) is skipped.
-
-    D = (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask) is shared;
-    weight decays ``wds`` and step sizes ``lrs`` are per run; each thread has its own scratch.
-    Each run works on private copies of every array a step touches (written back after its
-    chunk): Numba counts references to an array atomically, and threads that share an array, or
-    views of one, fight over its count on every step (5x slower on two threads than on one).
-    """
-    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask) = D
-    R = thetas.shape[0]
-    narrow_gd = opt == 0 and mom == 0.0 and batch == 0 and narrow_full_batch(K, d, X.shape[0], m)
-    for r in prange(R):
-        if states[r, 2] != OK:
-            continue
-        P = (_own(X), _own(yr), _own(yc), K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c,
-             mask.copy(), wds[r],
-             np.zeros(m), np.zeros((SB, m)), np.zeros((SB, m)), np.zeros((SB, m)), np.zeros(K), np.zeros((SB, K)),
-             np.zeros((0, d)), np.zeros((0, m)), np.zeros((0, m)), np.zeros((0, m)))
-        Tr = (_own(T[0]), _own(T[1]), _own(T[2]), T[3])
-        th, pv, st, m1, m2 = thetas[r].copy(), prevs[r].copy(), states[r].copy(), s1[r].copy(), s2[r].copy()
-        if narrow_gd:
-            run_gd_narrow(th, P, Tr, lrs[r], t0, t1, steps, record_at.copy(), pv, st, rec_steps[r],
-                          rec_times[r], rec_loss[r], rec_obj[r], rec_gn[r], rec_test[r], snaps[r])
-        else:
-            run_discrete(th, P, Tr, opt, lrs[r], mom, b1, b2, eps, batch, orders[r].copy(), t0, t1, steps,
-                         record_at.copy(), m1, m2, pv, st, rec_steps[r], rec_times[r], rec_loss[r],
-                         rec_obj[r], rec_gn[r], rec_test[r], snaps[r])
-        thetas[r], prevs[r], states[r], s1[r], s2[r] = th, pv, st, m1, m2

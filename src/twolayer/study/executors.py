@@ -1,10 +1,9 @@
 """Executors: where a study's chunks run.
 
-- ``local``: this machine's cores. Chunks that go through one compiled call (runs of one shape on
-  the compiled engine, see ``tl.train_many``) run in this process with ``workers`` Numba threads,
-  one run per thread; the others go to a pool of ``workers`` processes with one Numba thread each,
-  after this process has compiled (and cached) the kernels they need, so that the workers load
-  them instead of compiling them again.
+- ``local``: this machine's cores. Chunks of runs on the compiled engine run in this process,
+  ``workers`` runs at a time in threads (the compiled run loops release the GIL, see
+  ``tl.train_many``); runs on the reference engine go to a pool of ``workers`` processes with one
+  Numba thread each, after this process has compiled (and cached) whatever kernels they need.
 - ``dask``: a ``dask.distributed`` cluster (``scheduler`` = its address, e.g. ``tcp://host:8786``,
   or a ``LocalCluster`` of ``workers`` processes started and stopped here). Chunks are submitted
   with back-pressure (at most two per worker thread in flight), each worker uses one Numba thread,
@@ -41,7 +40,7 @@ def safe_run_chunk(chunk: Chunk, data) -> dict:
 
 
 def _batchable(chunk: Chunk, data) -> bool:
-    """Whether the chunk's runs go through one compiled call (then threads, not processes, help)."""
+    """Whether the chunk's runs take the compiled engine (then threads of this process run them)."""
     from ..sweep import _batchable as batchable
     from ..sweep import sweep_engine
     from .spec import prepare_run

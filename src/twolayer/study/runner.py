@@ -3,10 +3,12 @@ or on a Dask worker, so that every executor gives the same rows.
 
 A chunk holds runs that share everything but their initialisation (scheme, scales, draw seed),
 their step size, weight decay and minibatch-order seed, so that ``tl.train_many`` can run it
-through one compiled call when the runs share a shape.
+on one prepared data set (in threads of this process on the compiled engine).
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import json
 import os
@@ -87,8 +89,11 @@ def run_chunk(chunk: Chunk, data) -> dict:
     ``run_id``, ``status`` ("done", "diverged" or "failed"), ``error``, ``warning``, the metrics, the
     engine that ran, ``wall_s`` and provenance, and ``curves`` is a list of (run_id, curve name,
     steps, times, values) with one entry per run and recorded curve. Never raises for a run's failure: it becomes that run's row."""
-    if chunk.threads is not None:
-        _set_threads(chunk.threads)
+    with _threads(chunk.threads):
+        return _run_chunk(chunk, data)
+
+
+def _run_chunk(chunk: Chunk, data) -> dict:
     X, y, Xt, yt = data
     prov = provenance()
     prepared, rows = [], {}
@@ -193,13 +198,23 @@ def _one(spec):
         return None, f"internal error: {type(err).__name__}: {err}", time.perf_counter() - start
 
 
-def _set_threads(n: int) -> None:
+@contextmanager
+def _threads(n: int | None):
+    """Numba's thread count set to ``n`` (None: unchanged) while the block runs, then restored, so an
+    in-process study leaves the caller's sweeps their threads."""
     try:
         import numba
-
-        numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
     except ImportError:
-        pass
+        numba = None
+    if n is None or numba is None:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 __all__ = ["Chunk", "make_chunks", "run_chunk", "load_data", "data_hash", "chunk_key"]
