@@ -3,7 +3,9 @@
     python benchmarks/engines.py            # full sizes (about two minutes)
     python benchmarks/engines.py --quick    # fewer steps, same problems (a check that it runs)
 
-Peers, all measured in this run, best of three repetitions each:
+Peers, all measured in this run, best of three repetitions each, every engine of every row in a
+fresh Python process of its own (so that no engine inherits another's imports, allocations or
+threads; the table says how many threads each may use):
 - a plain NumPy loop, the obvious student implementation (``numpy_gd`` below);
 - JAX, jit of the whole loop with ``lax.scan`` and ``vmap`` for sweeps, when JAX is installed
   (``pip install -e ".[bench]"``); otherwise its column says so;
@@ -18,8 +20,11 @@ loss). Ratios are peer time / twolayer time; targets are those of issue 3.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
 
@@ -98,43 +103,75 @@ def train_kw(steps):
                 quiet=True)
 
 
-def bench_single(name, n, d, m, steps, numpy_steps, jax_make):
+ROWS = {"tiny": (2, 2, 60, 100_000, 10_000), "small": (10, 2, 1000, 20_000, 2_000),
+        "medium": (500, 10, 1000, 300, 50)}    # n, d, m, steps (twolayer, JAX), steps (NumPy, reference)
+SWEEP = (32, 20_000, 10_000)                   # runs, steps (twolayer, JAX), steps (NumPy)
+ENGINES = ("numpy", "jax", "reference", "twolayer")
+
+
+def steps_of(row: str, q: int) -> tuple[int, int]:
+    if row == "sweep":
+        return SWEEP[1] // q, SWEEP[2] // q
+    n, d, m, fast, slow = ROWS[row]
+    return (max(30, fast // q), max(10, slow // q)) if row == "medium" else (fast // q, slow // q)
+
+
+def threads_note(engine: str) -> str:
+    """The threads ``engine`` may use in this process, as a row reports them."""
+    if engine == "twolayer":
+        import numba
+
+        return f"Numba {numba.get_num_threads()}"
+    blas = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    return f"BLAS {blas}" if blas else f"BLAS default ({os.cpu_count()} cores)"
+
+
+def measure_single(row: str, engine: str, q: int) -> float | None:
+    """Seconds per GD step of ``engine`` on problem ``row``, after a warm-up (compilation, cache load, jit)."""
+    n, d, m = ROWS[row][:3]
+    steps, slow = steps_of(row, q)
     X, y, net = problem(n, d, m)
-    tl.train(net, X, y, engine="numba", **train_kw(3))  # compile (or load the cache)
-    t_tl = best(lambda: tl.train(net, X, y, engine="numba", **train_kw(steps))) / steps
-    t_np = best(lambda: numpy_gd(X, y, net.a.copy(), net.W.copy(), 1e-3, numpy_steps)) / numpy_steps
-    t_ref = best(lambda: tl.train(net, X, y, engine="numpy", **train_kw(numpy_steps)), repeat=1) / numpy_steps
-    t_jax = None
-    if jax_make is not None:
-        run, _ = jax_make(X, y, 1e-3, steps)
-        params = (net.a.copy(), net.W.copy())
-        run(params)[1].block_until_ready()
-        t_jax = best(lambda: run(params)[1].block_until_ready()) / steps
-    flops = n * m * (4 * d + 6)
-    return {"problem": name, "shape": f"n={n} d={d} m={m}", "steps": steps, "numpy": t_np, "jax": t_jax,
-            "reference": t_ref, "twolayer": t_tl, "gflops": flops / t_tl / 1e9}
+    if engine == "twolayer":
+        tl.train(net, X, y, engine="numba", **train_kw(3))
+        return best(lambda: tl.train(net, X, y, engine="numba", **train_kw(steps))) / steps
+    if engine == "numpy":
+        numpy_gd(X, y, net.a.copy(), net.W.copy(), 1e-3, 3)
+        return best(lambda: numpy_gd(X, y, net.a.copy(), net.W.copy(), 1e-3, slow)) / slow
+    if engine == "reference":
+        return best(lambda: tl.train(net, X, y, engine="numpy", **train_kw(slow)), repeat=1) / slow
+    jax_make = jax_peer()
+    if jax_make is None:
+        return None
+    run, _ = jax_make(X, y, 1e-3, steps)
+    params = (net.a.copy(), net.W.copy())
+    run(params)[1].block_until_ready()
+    return best(lambda: run(params)[1].block_until_ready()) / steps
 
 
-def bench_sweep(runs, steps, numpy_steps, jax_make):
+def measure_sweep(engine: str, q: int) -> float | None:
+    """Seconds per run-step of ``engine`` on 32 tiny runs with different initialisation scales."""
+    runs = SWEEP[0]
+    steps, slow = steps_of("sweep", q)
     X, y, _ = problem(2, 2, 60)
     scales = np.geomspace(1e-3, 1.0, runs)
     nets = [tl.init_net(2, 60, "relu", "none", init="gaussian", scale=s, seed=i) for i, s in enumerate(scales)]
-    tl.train_many(nets[:2], X, y, engine="numba", **train_kw(3))
-    t_tl = best(lambda: tl.train_many(nets, X, y, engine="numba", **train_kw(steps)))
-    one = best(lambda: numpy_gd(X, y, nets[0].a.copy(), nets[0].W.copy(), 1e-3, numpy_steps))
-    t_np = runs * one * steps / numpy_steps
-    t_jax = None
-    if jax_make is not None:
-        _, run_many = jax_make(X, y, 1e-3, steps)
-        params = (np.stack([n.a for n in nets]), np.stack([n.W for n in nets]))
-        run_many(params)[1].block_until_ready()
-        t_jax = best(lambda: run_many(params)[1].block_until_ready())
-    return {"problem": "sweep", "shape": f"{runs} x (n=2 d=2 m=60)", "steps": steps, "numpy": t_np / (runs * steps),
-            "jax": None if t_jax is None else t_jax / (runs * steps), "reference": None,
-            "twolayer": t_tl / (runs * steps), "gflops": runs * steps * 2 * 60 * 14 / t_tl / 1e9}
+    if engine == "twolayer":
+        tl.train_many(nets[:2], X, y, engine="numba", **train_kw(3))
+        return best(lambda: tl.train_many(nets, X, y, engine="numba", **train_kw(steps))) / (runs * steps)
+    if engine == "numpy":    # the runs one after another: one run's time, per step
+        return best(lambda: numpy_gd(X, y, nets[0].a.copy(), nets[0].W.copy(), 1e-3, slow)) / slow
+    if engine == "reference":
+        return None
+    jax_make = jax_peer()
+    if jax_make is None:
+        return None
+    _, run_many = jax_make(X, y, 1e-3, steps)
+    params = (np.stack([n.a for n in nets]), np.stack([n.W for n in nets]))
+    run_many(params)[1].block_until_ready()
+    return best(lambda: run_many(params)[1].block_until_ready()) / (runs * steps)
 
 
-def bench_flow():
+def measure_flow() -> dict:
     X, y = tl.data.thesis("1.1.0")
     net = tl.init_net(2, 60, scaling="none", init="balanced", scale=1e-6 / np.sqrt(60), seed=0)
     kw = dict(reduction="mean", snapshots=False, quiet=True, engine="numba")
@@ -149,6 +186,34 @@ def bench_flow():
                                  record_at=[float(fl.times[j])], **kw))
     return {"gd_evals": int(gd.steps[k]), "gd_time": float(gd.times[k]), "gd_wall": t_gd,
             "flow_evals": int(fl.steps[j]), "flow_time": float(fl.times[j]), "flow_wall": t_fl}
+
+
+def in_fresh_process(*args: str) -> dict:
+    """Run this script's ``--one`` mode in a new Python process and return what it measured: no
+    imports, allocations or threads of one measurement flatter another."""
+    out = subprocess.run([sys.executable, __file__, "--one", *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def one(row: str, engine: str, q: int) -> dict:
+    if row == "flow":
+        return measure_flow()
+    t = measure_sweep(engine, q) if row == "sweep" else measure_single(row, engine, q)
+    return {"t": t, "threads": threads_note(engine)}
+
+
+def bench_row(row: str, q: int) -> dict:
+    """Every engine of ``row``, each in its own fresh process."""
+    got = {engine: in_fresh_process(row, engine, str(q)) for engine in ENGINES}
+    if row == "sweep":
+        n, d, m, shape = 2, 2, 60, f"{SWEEP[0]} x (n=2 d=2 m=60)"
+    else:
+        n, d, m = ROWS[row][:3]
+        shape = f"n={n} d={d} m={m}"
+    t = got["twolayer"]["t"]
+    return {"problem": row, "shape": shape, "numpy": got["numpy"]["t"], "jax": got["jax"]["t"],
+            "reference": got["reference"]["t"], "twolayer": t, "gflops": n * m * (4 * d + 6) / t / 1e9,
+            "threads": {e: got[e]["threads"] for e in ENGINES}}
 
 
 def matmul_rate(size=2000):
@@ -170,15 +235,17 @@ def fmt_ratio(peer, ours):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps (checks that the script runs)")
+    parser.add_argument("--one", nargs="+", metavar="ROW", help=argparse.SUPPRESS)   # a child process's measurement
     args = parser.parse_args(argv)
+    if args.one:
+        row, engine, q = (args.one + ["", "", "1"])[:3]
+        print(json.dumps(one(row, engine, int(q))))
+        return 0
     q = 10 if args.quick else 1
-    jax_make = jax_peer()
-    rows = [bench_single("tiny", 2, 2, 60, 100_000 // q, 10_000 // q, jax_make),
-            bench_single("small", 10, 2, 1000, 20_000 // q, 2_000 // q, jax_make),
-            bench_single("medium", 500, 10, 1000, max(30, 300 // q), max(10, 50 // q), jax_make),
-            bench_sweep(32, 20_000 // q, 10_000 // q, jax_make)]
-    flow = bench_flow()
+    rows = [bench_row(row, q) for row in ("tiny", "small", "medium", "sweep")]
+    flow = in_fresh_process("flow")
     rate = matmul_rate()
+    jax_make = importlib.util.find_spec("jax") is not None
 
     print(f"twolayer {tl.__version__}, Python {platform.python_version()}, NumPy {np.__version__}, "
           f"{os.cpu_count()} cores, {platform.machine()}" + ("" if jax_make else "; JAX not installed: its column is n/a"))
@@ -194,6 +261,10 @@ def main(argv=None):
         print(f"| {r['problem']} | {r['shape']} | {fmt_time(r['numpy'])} | {fmt_time(r['jax'])} | "
               f"{fmt_time(r['reference'])} | {fmt_time(r['twolayer'])} | {fmt_ratio(r['numpy'], r['twolayer'])} | "
               f"{fmt_ratio(r['jax'], r['twolayer'])} | {target} ({'met' if met else 'NOT met'}) | {r['gflops']:.2f} |")
+    print()
+    print("Threads per engine (each engine of each row measured in its own fresh process): "
+          + "; ".join(f"{e} {rows[0]['threads'][e]}" for e in ENGINES)
+          + f"; the twolayer sweep runs its runs on {rows[3]['threads']['twolayer']} threads.")
     print()
     print("Times are per GD step (per run-step for the sweep). GFLOP/s counts n m (4d + 6) flops per step; "
           f"this machine's matrix multiply (NumPy, 2000 x 2000) runs at {rate:.1f} GFLOP/s.")

@@ -8,25 +8,28 @@ import sys
 import numba
 import numpy as np
 
+import pytest
+
 import twolayer as tl
 from twolayer.engines import compile_log
+from twolayer.warmup import KINDS, compile_kind, recipe
 
 
-def test_a_compiling_kernel_is_announced_and_timed():
-    def run_flow(x):            # named like an entry point, in a twolayer module: it gets the notice
-        return x + 1.0
+def test_a_compiling_kernel_is_announced_with_its_kind_and_timed():
+    def run_flow(x, y, T, pl, blocked, general):   # named like an entry point, in a twolayer module
+        return x + 1.0 if blocked is not None else x
     run_flow.__module__ = "twolayer.fake"
     stream = io.StringIO()
     before = compile_log.compile_seconds()
     old, compile_log.NOTICE.stream = compile_log.NOTICE.stream, stream
     try:
-        assert numba.njit(run_flow)(1.0) == 2.0
+        assert numba.njit(run_flow)(1.0, 0.0, (1.0,), None, True, None) == 2.0
     finally:
         compile_log.NOTICE.stream = old
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2, lines
-    assert lines[0].startswith("twolayer: compiling the compiled engine for this kind of run (run_flow), once")
-    assert lines[1].startswith("twolayer: compiled run_flow in ")
+    assert lines[0].startswith("twolayer: compiling the compiled engine for this kind of run (run_flow[blocked]), once")
+    assert lines[1].startswith("twolayer: compiled run_flow[blocked] in ")
     assert compile_log.compile_seconds() > before
 
 
@@ -67,15 +70,15 @@ def test_auto_engine_counts_compile_time(monkeypatch):
     net = tl.init_net(2, 60, "relu", "none", init="balanced", scale=1e-3)
     monkeypatch.setattr(costs, "kernel_ready", lambda name: False)     # a fresh machine
     short = prepare(net, X, y, optimizer=tl.GD(1e-3), steps=1000, quiet=True)
-    assert short.engine == "numpy" and "run_gd_narrow is not compiled yet" in short.config["engine_reason"]
-    # 1000 steps x 25 us on the reference engine against ~15 s of compilation
-    assert costs.prefer_reference("run_gd_narrow", 2, 60, 2, 1000) is not None
+    assert short.engine == "numpy" and "run_gd_narrow[pl] is not compiled yet" in short.config["engine_reason"]
+    # 1000 steps x 25 us on the reference engine against ~10 s of compilation
+    assert costs.prefer_reference("run_gd_narrow[pl]", 2, 60, 2, 1000) is not None
     long = prepare(net, X, y, optimizer=tl.GD(1e-3), steps=10**9, quiet=True, snapshots=False, record_every=10**7)
-    assert long.engine == "numba" and "engine_reason" not in long.config      # 25,000 s against 15 s + 270 s
+    assert long.engine == "numba" and "engine_reason" not in long.config      # 25,000 s against 10 s + 270 s
     assert prepare(net, X, y, optimizer=tl.GD(1e-3), steps=1000, engine="numba", quiet=True).engine == "numba"
     flow = prepare(net, X, y, optimizer=tl.Flow(), t_max=20.0, quiet=True)
-    assert flow.engine == "numpy" and "run_flow" in flow.config["engine_reason"]
-    # a sweep counts its runs together: 400 runs of 10^5 steps pay for the sweep kernel's compilation
+    assert flow.engine == "numpy" and "run_flow[pl]" in flow.config["engine_reason"]
+    # a sweep counts its runs together: 400 runs of 10^5 steps pay for the kernel's compilation
     nets = [tl.init_net(2, 60, "relu", "none", init="balanced", scale=1e-3, seed=i) for i in range(400)]
     from twolayer.sweep import sweep_engine
     specs = [prepare(n, X, y, optimizer=tl.GD(1e-3), steps=10**5, quiet=True, snapshots=False) for n in nets]
@@ -84,17 +87,58 @@ def test_auto_engine_counts_compile_time(monkeypatch):
     assert {s.engine for s in specs} == {"numba"}
     few = [prepare(n, X, y, optimizer=tl.GD(1e-3), steps=10**5, quiet=True, snapshots=False) for n in nets[:2]]
     sweep_engine(few)
-    assert {s.engine for s in few} == {"numpy"}          # two runs do not pay for it ...
+    assert {s.engine for s in few} == {"numpy"}          # two runs (2 x 2.5 s) do not pay for it ...
     sweep_engine(few, planned=400)
     assert {s.engine for s in few} == {"numba"}          # ... two runs of a study's 400 do
     monkeypatch.setattr(costs, "kernel_ready", lambda name: True)      # compiled already: always the compiled engine
     assert prepare(net, X, y, optimizer=tl.GD(1e-3), steps=10, quiet=True).engine == "numba"
 
 
-def test_kernel_ready_sees_the_compiled_kernels():
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_compiles_what_the_cost_model_predicts(kind):
+    """The kind a run compiles (read off the kernel's signatures) is the one :func:`costs.kernel_of`
+    names for it, for every kind that ``twolayer warmup`` compiles."""
+    from twolayer.engines import kernels
     from twolayer.engines.compile_log import kernel_ready
+    from twolayer.train import run_kind
 
-    X, y = tl.data.thesis("1.1.0")
-    tl.train(tl.init_net(2, 8, "relu", "none", init="balanced", scale=1e-3), X, y, optimizer=tl.GD(1e-3), steps=2,
-             engine="numba", quiet=True)
-    assert kernel_ready("run_gd_narrow")
+    entry = kind.split("[")[0]
+    dispatcher = getattr(kernels, entry)
+    compile_kind(kind)
+    compiled = {kernels.kind_of_signature(entry, sig) for sig in dispatcher.signatures}
+    assert kind in compiled and kernel_ready(kind)
+    net, X, y, how = recipe(kind)
+    batch = how["optimizer"].batch_size
+    assert run_kind(net, len(y), batch or len(y), how["optimizer"], "X_test" in how) == kind
+
+
+def test_kind_of_signature_reads_the_markers():
+    from numba import typeof
+
+    from twolayer.engines.kernels import kind_of_signature, markers
+
+    for entry, path, test in [("run_discrete", "blocked", True), ("run_flow", "pl", True),
+                              ("run_gd_narrow", "smooth", False), ("run_gd_narrow", "pl", True)]:
+        T = (np.zeros(2), 1.0) if test else None
+        sig = tuple(typeof(v) for v in (np.zeros(3), (np.zeros(2),), T, 1.0) + markers(entry, path))
+        assert kind_of_signature(entry, sig) == (f"{entry}[{path}+test]" if test and entry == "run_gd_narrow"
+                                                 else f"{entry}[{path}]")
+
+
+def test_kernels_module_is_self_contained_so_its_disk_cache_cannot_go_stale():
+    """Numba invalidates a cached kernel when its own source file changes, not when a function it
+    calls in another file does: every kernel therefore lives in engines/kernels.py, which imports
+    no other twolayer module."""
+    import ast
+    from pathlib import Path
+
+    from twolayer.engines import kernels
+
+    tree = ast.parse(Path(kernels.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert imported == {"__future__", "math", "numpy", "numba"}, imported

@@ -1,9 +1,10 @@
 """``twolayer warmup``: compile every kind of compiled kernel ahead, in parallel worker processes.
 
 Numba caches a compiled kernel on disk the first time a kind of run needs it; later processes load
-it in well under a second. On a fresh machine each kind costs tens of seconds once. This compiles
-them all at once, one worker process per kind and as many at a time as there are cores, so that
-``make run``, ``make test`` and a first ``twolayer run`` do not wait for them one after another.
+it in well under a second. On a fresh machine each kind (an entry point of :mod:`.engines.kernels`
+and the path its steps take, see :data:`.engines.kernels.PATHS`) costs about ten seconds once.
+This compiles them all ahead in worker processes, as many as there are cores, so that ``make run``,
+``make test`` and a first ``twolayer run`` do not wait for them one after another.
 """
 
 from __future__ import annotations
@@ -16,41 +17,68 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 
 
-def _narrow_gd():
+# what each kind of run is, in words: (entry point, path) -> description
+DESCRIPTIONS = {("run_gd_narrow", "pl"): "full-batch GD, one output, d <= 2, ReLU-like",
+                ("run_gd_narrow", "smooth"): "full-batch GD, one output, d <= 2, smooth activation",
+                ("run_discrete", "pl"): "GD/SGD/Adam, one output, d <= 2, ReLU-like",
+                ("run_discrete", "general"): "GD/SGD/Adam in general",
+                ("run_discrete", "blocked"): "GD/SGD/Adam by matrix products (wide inputs, large batches)",
+                ("run_flow", "pl"): "gradient flow, one output, d <= 2, ReLU-like",
+                ("run_flow", "general"): "gradient flow in general",
+                ("run_flow", "blocked"): "gradient flow by matrix products"}
+
+
+def _kinds() -> list[str]:
+    from .engines.kernels import kind_name
+
+    out = []
+    for entry, path in DESCRIPTIONS:
+        out.append(kind_name(entry, path))
+        if entry == "run_gd_narrow":
+            out.append(kind_name(entry, path, test=True))
+    return out
+
+
+KINDS = _kinds()
+
+
+def recipe(kind: str) -> tuple:
+    """(net, X, y, keywords of :func:`twolayer.train`) of a small run of ``kind``."""
     import twolayer as tl
+    from .engines.compiled import BLOCKED_WORK
 
-    X, y = tl.data.thesis("1.1.0")
-    tl.train(tl.init_net(2, 8, "relu", "none", init="balanced", scale=1e-3), X, y, optimizer=tl.GD(1e-3), steps=2,
-             engine="numba", quiet=True)
-
-
-def _general():
-    import twolayer as tl
-
+    entry, path = kind.rstrip("]").split("[")
+    path, test = path.split("+")[0], path.endswith("+test")
+    d, m = {"pl": (2, 8), "smooth": (2, 8), "general": (3, 8), "blocked": (10, 100)}[path]
+    n = int(BLOCKED_WORK // (m * d)) if path == "blocked" else 6
     rng = np.random.default_rng(0)
-    X, y = rng.standard_normal((6, 3)), rng.standard_normal(6)
-    tl.train(tl.init_net(3, 8, "tanh", "ntk"), X, y, optimizer=tl.SGD(0.1, 2), steps=2, engine="numba", quiet=True)
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    net = tl.init_net(d, m, "relu" if path in ("pl", "blocked") else "tanh", "ntk")
+    if entry == "run_flow":
+        how = dict(optimizer=tl.Flow(), t_max=1e-3)
+    elif entry == "run_gd_narrow" or path == "blocked":
+        how = dict(optimizer=tl.GD(1e-3), steps=2)
+    else:
+        how = dict(optimizer=tl.SGD(1e-3, 2), steps=2)
+    if test:
+        how.update(X_test=X[:3], y_test=y[:3])
+    return net, X, y, how
 
 
-def _flow():
-    import twolayer as tl
+def compile_kind(kind: str) -> None:
+    """Run a small run of ``kind`` (:func:`recipe`) on the compiled engine: this compiles its kernel,
+    or loads it from Numba's disk cache."""
+    from .train import train
 
-    X, y = tl.data.thesis("1.1.0")
-    tl.train(tl.init_net(2, 8, "relu", "none", init="balanced", scale=1e-3), X, y, optimizer=tl.Flow(), t_max=1e-3,
-             engine="numba", quiet=True)
-
-
-# what each kind is: the step loop it compiles
-KINDS = {"full-batch GD on narrow data (run_gd_narrow)": _narrow_gd,
-         "GD, SGD and Adam in general (run_discrete)": _general,
-         "gradient flow (run_flow)": _flow}
+    net, X, y, how = recipe(kind)
+    train(net, X, y, engine="numba", quiet=True, **how)
 
 
-def _timed(name: str) -> tuple[str, float]:
+def _timed(kind: str) -> tuple[str, float]:
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     start = time.perf_counter()
-    KINDS[name]()
-    return name, time.perf_counter() - start
+    compile_kind(kind)
+    return kind, time.perf_counter() - start
 
 
 def warmup(processes: int | None = None, quiet: bool = False, log=print) -> dict:
@@ -68,8 +96,14 @@ def warmup(processes: int | None = None, quiet: bool = False, log=print) -> dict
             out[name] = seconds
             bar.advance(done)
             if log is not None:
-                log(f"  {name}: {seconds:.1f} s")
+                log(f"  {name} ({describe(name)}): {seconds:.1f} s")
     return out
 
 
-__all__ = ["warmup", "KINDS"]
+def describe(kind: str) -> str:
+    """A kind of run in words."""
+    entry, path = kind.rstrip("]").split("[")
+    return DESCRIPTIONS[(entry, path.split("+")[0])] + (", with a test set" if path.endswith("+test") else "")
+
+
+__all__ = ["warmup", "KINDS", "compile_kind", "recipe", "describe"]

@@ -16,8 +16,8 @@ import time
 
 from numba.core import event
 
-# first-compilation seconds of the entry points on a 2-core machine (benchmarks/cold_start.py, cold rows)
-TYPICAL = {"run_gd_narrow": 25, "run_discrete": 33, "run_flow": 31}
+# first-compilation seconds of each kind of an entry point on a 2-core machine (benchmarks/cold_start.py)
+TYPICAL = {"run_gd_narrow": 10, "run_discrete": 10, "run_flow": 10}
 
 
 class CompileNotice(event.Listener):
@@ -36,6 +36,14 @@ class CompileNotice(event.Listener):
         module = getattr(func, "__module__", "") or ""
         return func.__name__ if module.startswith("twolayer") else None
 
+    def _kind(self, ev, name: str) -> str:
+        from .kernels import kind_of_signature
+
+        try:
+            return kind_of_signature(name, tuple((ev.data or {}).get("args") or ()))
+        except Exception:      # noqa: BLE001 -- a notice must never break a run
+            return name
+
     def on_start(self, ev):
         with self.lock:
             self.depth += 1
@@ -45,8 +53,8 @@ class CompileNotice(event.Listener):
             name = self._name(ev)
         if name in TYPICAL:
             about = f", typically ~{TYPICAL[name]} s"
-            self._say(f"twolayer: compiling the compiled engine for this kind of run ({name}), once{about}; "
-                      "cached afterwards (twolayer warmup compiles every kind ahead)")
+            self._say(f"twolayer: compiling the compiled engine for this kind of run ({self._kind(ev, name)}), "
+                      f"once{about}; cached afterwards (twolayer warmup compiles every kind ahead)")
 
     def on_end(self, ev):
         with self.lock:
@@ -57,7 +65,7 @@ class CompileNotice(event.Listener):
             self.total += seconds
             name = self._name(ev)
         if name in TYPICAL:
-            self._say(f"twolayer: compiled {name} in {seconds:.1f} s")
+            self._say(f"twolayer: compiled {self._kind(ev, name)} in {seconds:.1f} s")
 
     def _say(self, text: str) -> None:
         stream = self.stream or sys.stderr
@@ -77,26 +85,27 @@ _ABSENT: dict[str, float] = {}     # kernel -> when its disk cache was last foun
 RECHECK = 5.0                      # seconds before the disk cache is read again for that kernel
 
 
-def kernel_ready(name: str) -> bool:
-    """Whether kernel ``name`` (of :mod:`.kernels`) runs without compiling: compiled in this process,
-    or in Numba's on-disk cache for this source and this processor. Unknown: True (no guess against
-    the compiled engine). A miss is remembered for ``RECHECK`` seconds, so that a study preparing
-    thousands of runs reads the cache index once."""
+def kernel_ready(kind: str) -> bool:
+    """Whether the kind of run ``kind`` (:func:`.kernels.kind_name`, e.g. "run_discrete[general]")
+    runs without compiling: compiled in this process, or in Numba's on-disk cache for this source
+    and this processor. Unknown: True (no guess against the compiled engine). A miss is remembered
+    for ``RECHECK`` seconds, so that a study preparing thousands of runs reads the cache index once."""
     from . import kernels
 
-    dispatcher = getattr(kernels, name)
-    if dispatcher.signatures:
+    entry = kind.split("[")[0]
+    dispatcher = getattr(kernels, entry)
+    if any(kernels.kind_of_signature(entry, sig) == kind for sig in dispatcher.signatures):
         return True
-    if time.monotonic() - _ABSENT.get(name, -RECHECK) < RECHECK:
+    if time.monotonic() - _ABSENT.get(kind, -RECHECK) < RECHECK:
         return False
     try:
         magic = dispatcher.targetctx.codegen().magic_tuple()
         index = dispatcher._cache._cache_file._load_index()     # {} when the source changed since
+        found = any(key[1] == magic and kernels.kind_of_signature(entry, key[0]) == kind for key in index)
     except Exception:      # noqa: BLE001 -- Numba internals: never let a guess break a run
         return True
-    found = any(key[1] == magic for key in index)
     if not found:
-        _ABSENT[name] = time.monotonic()
+        _ABSENT[kind] = time.monotonic()
     return found
 
 

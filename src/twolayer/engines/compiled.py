@@ -88,14 +88,26 @@ def with_scratch(shared, wd, rows_per_step: int = 0):
                      np.zeros((gb, m)), np.zeros((d if gb else 0, m)))
 
 
-def test_tuple(obj, test):
+def test_tuple(obj, test, P, absent_as_none: bool = False):
+    """The kernels' test argument (see :func:`kernels._record`): (the problem tuple ``P`` with the
+    test data in place of the training data, the test rows 0..nt-1, a scratch gradient, True), or
+    without a test set (P, no rows, the scratch, False) -- or None with ``absent_as_none``, for the
+    narrow step loop, whose test loss would otherwise compile a path of its own."""
     if test is None:
-        return (np.zeros((1, obj.layout.d)), np.zeros((1, 1)), np.zeros(1, np.int64), False)
+        return None if absent_as_none else (P, np.arange(0), np.zeros(obj.layout.size), False)
     Xt, yt = test
     if obj.loss_name == "cross_entropy":
-        return (own(Xt), np.zeros((1, 1)), own(np.asarray(yt, dtype=np.int64)), True)
-    return (own(Xt), own(np.reshape(yt, (len(yt), obj.layout.outputs)).astype(np.float64, copy=False)),
-            np.zeros(1, np.int64), True)
+        yr, yc = np.zeros((1, 1)), own(np.asarray(yt, dtype=np.int64))
+    else:
+        yr, yc = own(np.reshape(yt, (len(yt), obj.layout.outputs)).astype(np.float64, copy=False)), np.zeros(1, np.int64)
+    return (own(Xt), yr, yc) + P[3:], np.arange(len(Xt)), np.zeros(obj.layout.size), True
+
+
+def path_markers(entry: str, obj, rows_per_step: int) -> tuple:
+    """The path marker arguments (:func:`kernels.markers`) of ``entry`` for objective ``obj``."""
+    lay = obj.layout
+    blocked = use_blocked(rows_per_step, lay.m, lay.d)
+    return K.markers(entry, K.path_of(entry, lay.outputs, lay.d, obj.activation, blocked))
 
 
 def record_buffers(npoints, size, snapshots, runs=None):
@@ -127,7 +139,6 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
     shared, wd = problem(obj)
     batch = 0 if opt.batch_size is None else int(opt.batch_size)
     P = with_scratch(shared, wd, batch or obj.n)
-    T = test_tuple(obj, recorder.test)
     th = K.to_internal(obj.layout, theta)
     code, mom, b1, b2, eps = optimizer_codes(opt)
     order = np.zeros((1, 1), np.int64) if order is None else np.ascontiguousarray(order, dtype=np.int64)
@@ -138,6 +149,8 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
     status = K.OK
     narrow_gd = code == 0 and mom == 0.0 and batch == 0 and K.narrow_full_batch(obj.layout.outputs, obj.layout.d,
                                                                                 obj.n, obj.layout.m)
+    marks = path_markers("run_gd_narrow" if narrow_gd else "run_discrete", obj, batch or obj.n)
+    T = test_tuple(obj, recorder.test, P, absent_as_none=narrow_gd)
     chunks, t0 = Chunks(256, 1), 0
     try:
         while True:
@@ -145,10 +158,10 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
             with chunks:
                 if narrow_gd:
                     status = K.run_gd_narrow(th, P, T, float(opt.lr), t0, t1, int(steps), record_at, prev, state,
-                                             *bufs)
+                                             *bufs, *marks)
                 else:
                     status = K.run_discrete(th, P, T, code, float(opt.lr), mom, b1, b2, eps, batch, order, t0, t1,
-                                            int(steps), record_at, s1, s2, prev, state, *bufs)
+                                            int(steps), record_at, s1, s2, prev, state, *bufs, *marks)
             progress.advance(t1)
             if status != K.OK or t1 >= steps:
                 break
@@ -174,7 +187,8 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
     """Gradient flow by compiled Dormand-Prince 5(4); same contract as :func:`.reference.run_flow`."""
     shared, wd = problem(obj)
     P = with_scratch(shared, wd, obj.n)
-    T = test_tuple(obj, recorder.test)
+    T = test_tuple(obj, recorder.test, P)
+    marks = path_markers("run_flow", obj, obj.n)
     th = K.to_internal(obj.layout, theta)
     record_at = np.ascontiguousarray(record_times, dtype=np.float64)
     bufs = record_buffers(len(record_at), th.size, recorder.snapshots)
@@ -187,7 +201,7 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
             t_stop = min(float(t_max), float(state[4]) + chunks.size)
             with chunks:
                 status = K.run_flow(th, P, T, float(t_max), float(flow.rtol), float(flow.atol), float(flow.max_step),
-                                    int(flow.max_evals), record_at, prev, state, *bufs, t_stop)
+                                    int(flow.max_evals), record_at, prev, state, *bufs, t_stop, *marks)
             progress.advance(float(state[4]))
             if status != K.OK or t_stop >= t_max:
                 break

@@ -29,9 +29,15 @@ FLOW_EVAL = 80e-6          # seconds per gradient evaluation of the reference fl
 FLOW_EVALS_PER_TIME = 1000.0
 
 
-def kernel_of(flow: bool, narrow_gd: bool) -> str:
-    """The entry point a run needs (sweeps run the same one in threads)."""
-    return "run_flow" if flow else ("run_gd_narrow" if narrow_gd else "run_discrete")
+def kernel_of(flow: bool, narrow_gd: bool, outputs: int, d: int, activation: str, blocked: bool,
+              test: bool) -> str:
+    """The kind of compiled run loop (:func:`.kernels.kind_name`) a run needs: its entry point
+    (gradient flow, full-batch GD on narrow data, or the general loop) and its path. Sweeps run the
+    same one in threads."""
+    from .kernels import kind_name, path_of
+
+    entry = "run_flow" if flow else ("run_gd_narrow" if narrow_gd else "run_discrete")
+    return kind_name(entry, path_of(entry, outputs, d, activation, blocked), test)
 
 
 def prefer_reference(kernel: str, n: int, m: int, d: int, steps: float, runs: int = 1,
@@ -40,7 +46,7 @@ def prefer_reference(kernel: str, n: int, m: int, d: int, steps: float, runs: in
     the compiled engine should run: the kernel is ready, or compile + compiled run is sooner."""
     if kernel_ready(kernel):
         return None
-    compile_s = TYPICAL[kernel]
+    compile_s = TYPICAL[kernel.split("[")[0]]
     if t_max is not None:
         evals = FLOW_EVALS_PER_TIME * max(1.0, t_max)
         numpy_s = runs * evals * (FLOW_EVAL + reference_step(n, m, d))

@@ -24,6 +24,41 @@ LOSS = {"square": 0, "logistic": 1, "exponential": 2, "cross_entropy": 3}
 RED = {"mean": 0, "half_mean": 1, "sum": 2}
 DIVERGED, STALLED, OK = 1, 2, 0
 
+# The paths a step loop compiles, one per kind of run (see :func:`_objective`): each entry point
+# takes one marker argument per path, True for the run's path and None for the others.
+PATHS = {"run_discrete": ("pl", "blocked", "general"), "run_flow": ("pl", "blocked", "general"),
+         "run_gd_narrow": ("pl", "smooth")}
+PIECEWISE_LINEAR = ("relu", "leaky_relu", "identity")
+
+
+def path_of(entry: str, outputs: int, d: int, activation: str, blocked: bool) -> str:
+    """The path of entry point ``entry`` for a run with ``outputs`` outputs, ``d`` inputs and
+    ``activation``; ``blocked``: whether steps take the matrix products (:func:`.compiled.use_blocked`)."""
+    narrow_pl = outputs == 1 and d <= 2 and activation in PIECEWISE_LINEAR
+    if entry == "run_gd_narrow":
+        return "pl" if narrow_pl else "smooth"
+    return "blocked" if blocked else ("pl" if narrow_pl else "general")
+
+
+def markers(entry: str, path: str) -> tuple:
+    """The marker arguments of ``entry`` for ``path``: True for it, None for the other paths."""
+    return tuple(True if p == path else None for p in PATHS[entry])
+
+
+def kind_name(entry: str, path: str, test: bool = False) -> str:
+    """A kind of run, as compile notices, the cost model and ``twolayer warmup`` name it:
+    ``"run_discrete[general]"``; the narrow loop with a test set is a kind of its own
+    (``"run_gd_narrow[pl+test]"``, see :func:`_record`)."""
+    return f"{entry}[{path}{'+test' if test and entry == 'run_gd_narrow' else ''}]"
+
+
+def kind_of_signature(entry: str, sig) -> str:
+    """The kind (:func:`kind_name`) an argument type signature of entry point ``entry`` compiles."""
+    flags = [str(t) != "none" for t in sig[-len(PATHS[entry]):]]
+    path = PATHS[entry][flags.index(True)] if flags.count(True) == 1 else "?"
+    return kind_name(entry, path, test=str(sig[2]) != "none")
+
+
 # Reassociation lets LLVM vectorise the reductions over neurons (sum_j a_j h_j, norms) and
 # contraction lets it use FMA: results change at rounding level only. No "nnan"/"ninf": the
 # divergence checks rely on NaN and inf propagating.
@@ -400,9 +435,9 @@ def loss_grad_pl(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r,
 
 @njit(cache=True, fastmath=FAST)
 def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
-              tr_a, tr_W, tr_c, want_grad, z, H, DH, B, out, G):
-    """Data loss r * sum_i ell_i over the samples ``rows[r0:r0+nrows]``; with ``want_grad`` also
-    adds its gradient into the views ``GV`` (the caller zeroes them; frozen layers are skipped).
+              tr_a, tr_W, tr_c, z, H, DH, B, out, G):
+    """Data loss r * sum_i ell_i over the samples ``rows[r0:r0+nrows]``; adds its gradient into the
+    views ``GV`` (the caller zeroes them; frozen layers add 0).
 
     V = (a^T, W^T, c) and GV = (d a^T, d W^T, d c) come from :func:`views`. Scratch: z (m,),
     H, DH, B (SB, m), out (K,), G (SB, K). Samples are processed in blocks of SB: forward and loss
@@ -428,8 +463,6 @@ def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, sca
                     out[kk] = scale * acc
             ell = _loss_row(out, yr, yc, i, K, loss, G, s)
             total += ell
-            if not want_grad:
-                continue
             for kk in range(K):
                 G[s, kk] *= r * scale
             if tr_W or tr_c:  # B[s, j] = (sum_k G_k a_jk) sigma'(z_j)
@@ -446,8 +479,6 @@ def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, sca
                             B[s, j] += gk * aT[kk, j]
                     for j in range(m):
                         B[s, j] *= DH[s, j]
-        if not want_grad:
-            continue
         i_0 = rows[r0 + i0]
         i_1 = rows[r0 + i0 + min(1, sb - 1)]
         i_2 = rows[r0 + i0 + min(2, sb - 1)]
@@ -619,22 +650,27 @@ def _norm(g):
 
 
 @njit(cache=True)
-def _objective(theta, g, V, GV, P, rows, r0, nrows):
+def _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
     """Training loss on rows and the gradient g of the full objective (weight decay added);
-    V and GV are the views of theta and g."""
+    V and GV are the views of theta and g.
+
+    The path markers ``pl``, ``blocked``, ``general`` (see :data:`PATHS`) are True for the path the
+    run takes and None for the others: Numba drops a branch on a None argument before compiling, so
+    a kind of run compiles its own path only."""
     (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
      z, h, dh, b, out, G, Xg, Zg, Bg, GWs) = P
     for p in range(g.shape[0]):
         g[p] = 0.0
-    if Zg.shape[0] == 0 and K == 1 and d <= 2 and _piecewise_linear(act):
+    val = np.nan
+    if pl is not None:
         val = loss_grad_pl(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss,
                            _reduction(red, nrows), tr_a, tr_W, tr_c)
-    elif Zg.shape[0] > 0:
+    if blocked is not None:
         val = loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
                                 tr_a, tr_W, tr_c, h, dh, out, G, Xg, Zg, Bg, GWs)
-    else:
+    if general is not None:
         val = loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
-                        tr_a, tr_W, tr_c, nrows >= 0, z, h, dh, b, out, G)
+                        tr_a, tr_W, tr_c, z, h, dh, b, out, G)
     if wd != 0.0:
         _add_decay(g, theta, mask, wd)
     return val
@@ -649,19 +685,20 @@ def _add_decay(g, theta, mask, wd):
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
-def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows):
+def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows, pl, smooth):
     """:func:`_objective` for one output and d <= 2, written to be inlined into the step loop (the
     call of the general :func:`loss_grad`, with its ~25 array arguments, costs more than a whole
-    step of a tiny network): :func:`_pl_grad` for piecewise-linear activations, else one fused
-    forward pass and one gradient pass per sample. ``g`` must be zero on entry (the caller's
-    update pass zeroes it)."""
+    step of a tiny network): :func:`_pl_grad` for piecewise-linear activations (marker ``pl``),
+    else one fused forward pass and one gradient pass per sample (marker ``smooth``). ``g`` must
+    be zero on entry (the caller's update pass zeroes it)."""
     (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
      z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
     r = _reduction(red, nrows)
-    if _piecewise_linear(act):
+    val = np.nan
+    if pl is not None:
         val = _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss, r,
                        tr_a, tr_W, tr_c)
-    else:
+    if smooth is not None:
         val = _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale, loss, r,
                              tr_a, tr_W, tr_c, H, DH)
     if wd != 0.0:
@@ -701,33 +738,40 @@ def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale
 
 
 @njit(cache=True)
-def _record(i, step, time, theta, V, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
-    (Xt, ytr, ytc, has_test) = T
-    (X, yr, yc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, mask, wd,
-     z, h, dh, b, out, G, Xg, Zg, Bg, GWs) = P
+def _record(i, step, time, theta, loss, g, P, T, pl, blocked, general, rec_steps, rec_times, rec_loss, rec_obj,
+            rec_gn, rec_test, snaps):
+    """Record point i: step, time, loss, objective, gradient norm, test loss and snapshot.
+
+    T is (PT, rows, gt, has_test): the problem tuple with the test data, its rows 0..nt-1, a
+    scratch gradient, and whether there is a test set; or None, and then the test branch is not
+    compiled at all. The test loss takes the run's own path (the markers), so within
+    :func:`run_discrete` and :func:`run_flow` it compiles nothing the run has not."""
+    mask, wd = P[15], P[16]
     rec_steps[i] = step
     rec_times[i] = time
     rec_loss[i] = loss
     rec_obj[i] = loss + _penalty(theta, mask, wd)
     rec_gn[i] = _norm(g)
-    if has_test:
-        nt = Xt.shape[0]
-        # literal constants as arguments would make Numba compile loss_grad once more for them
-        no_grad, start = nt < 0, np.int64(0)
-        rec_test[i] = loss_grad(V, V, Xt, ytr, ytc, np.arange(nt), start, nt, K, m, d, has_c, act, slope,
-                                scale, lossc, red, tr_a, tr_W, tr_c, no_grad, z, h, dh, b, out, G)
+    if T is not None:
+        PT, trows, gt, has_test = T
+        if has_test:
+            K, m, d = PT[3], PT[4], PT[5]
+            rec_test[i] = _objective(theta, gt, views(theta, K, m, d), views(gt, K, m, d), PT, trows,
+                                     np.int64(0), trows.shape[0], pl, blocked, general)
     if snaps.shape[0] > 0:
         snaps[i, :] = theta
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
 def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, steps, record_at,
-                 s1, s2, prev, state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
+                 s1, s2, prev, state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps,
+                 pl, blocked, general):
     """Steps t0 .. t1-1 of a run of ``steps`` updates (and the final record when t1 == steps).
 
     opt: 0 heavy ball (GD/SGD, momentum ``mom``), 1 Adam. batch: 0 for full batch, else the
     minibatch size over the (epochs, n) sample ``order``. ``state`` = [last finite loss,
     next record index, status, step]; returns the status (OK or DIVERGED at state[3]).
+    T: see :func:`_record`; pl, blocked, general: the path markers of :func:`_objective`.
     """
     X = P[0]
     n = X.shape[0]
@@ -754,13 +798,13 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
                 e = t // per_epoch
                 start = (t - e * per_epoch) * batch
                 rows, r0, nrows = oflat, e * order.shape[1] + start, min(start + batch, n) - start
-            loss = _objective(theta, g, V, GV, P, rows, r0, nrows)
+            loss = _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general)
             if not _finite(loss, g):
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
             if phase == 0:
-                _record(k, t, lr * t, theta, V, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
-                        rec_test, snaps)
+                _record(k, t, lr * t, theta, loss, g, P, T, pl, blocked, general, rec_steps, rec_times, rec_loss,
+                        rec_obj, rec_gn, rec_test, snaps)
                 k += 1
                 state[1] = k
         if t == steps:
@@ -795,10 +839,11 @@ def narrow_full_batch(K, d, n, m):
 
 @njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
 def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
-                  rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps):
+                  rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, pl, smooth):
     """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
     d <= 2, n m <= NARROW_WORK): the same steps and records in a loop small enough for the compiler
-    to keep a tiny network's step in registers."""
+    to keep a tiny network's step in registers. pl, smooth: the path markers of
+    :func:`_objective_narrow` (a test loss takes :func:`_objective`'s pl or general path)."""
     n = P[0].shape[0]
     allrows = np.arange(n)
     g = np.zeros_like(theta)
@@ -808,13 +853,13 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
     for t in range(t0, t1 + 1):
         if t == t1 and t1 < steps:
             break
-        loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n)
+        loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n, pl, smooth)
         if not _finite(loss, g):
             state[2], state[3] = DIVERGED, t
             return DIVERGED
         if k < nrec and record_at[k] == t:
-            _record(k, t, lr * t, theta, V, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
-                    rec_test, snaps)
+            _record(k, t, lr * t, theta, loss, g, P, T, pl, None, smooth, rec_steps, rec_times, rec_loss, rec_obj,
+                    rec_gn, rec_test, snaps)
             k += 1
             state[1] = k
         if t == steps:
@@ -859,8 +904,9 @@ def _rms_scaled(v, y0, y1, rtol, atol):
 
 @njit(cache=True, nogil=True)
 def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
-             rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop):
+             rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
     """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max).
+    T: see :func:`_record`; pl, blocked, general: the path markers of :func:`_objective`.
 
     state = [last loss, next record index, status, evaluations, time, step size]. Records at
     ``record_at`` from the dense output. Status: OK, DIVERGED (non-finite gradient) or STALLED
@@ -882,7 +928,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     k = int(state[1])
     evals = int(state[3])
     t = state[4]
-    loss = _objective(theta, g, Vth, Gg, P, rows, r0, n)
+    loss = _objective(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
     if t == 0.0:  # a resumed run re-evaluates the last accepted point: not a new evaluation
         evals += 1
     if not _finite(loss, g):
@@ -891,7 +937,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     for p in range(N):
         Ks[0, p] = -g[p]
     while k < record_at.shape[0] and record_at[k] <= t:
-        _record(k, evals, record_at[k], theta, Vth, loss, g, P, T, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+        _record(k, evals, record_at[k], theta, loss, g, P, T, pl, blocked, general, rec_steps, rec_times, rec_loss,
+                rec_obj, rec_gn, rec_test, snaps)
         k += 1
     h = state[5]
     if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
@@ -900,7 +947,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         for p in range(N):
             tmp[p] = theta[p] + h0 * Ks[0, p]
-        _objective(tmp, g, Vtmp, Gg, P, rows, r0, n)
+        _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
         evals += 1
         for p in range(N):
             err[p] = (-g[p] - Ks[0, p]) / h0
@@ -925,7 +972,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                 for q in range(s):
                     acc += _A[s, q] * Ks[q, p]
                 tmp[p] = theta[p] + h * acc
-            val = _objective(tmp, g, Vtmp, Gg, P, rows, r0, n)
+            val = _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
             evals += 1
             if not _finite(val, g):
                 stages_ok = False  # a failed step: shrink h; a genuine blow-up ends below
@@ -938,7 +985,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                 for q in range(6):
                     acc += _B[q] * Ks[q, p]
                 ynew[p] = theta[p] + h * acc
-            lnew = _objective(ynew, g, Vnew, Gg, P, rows, r0, n)
+            lnew = _objective(ynew, g, Vnew, Gg, P, rows, r0, n, pl, blocked, general)
             evals += 1
             if _finite(lnew, g):
                 for p in range(N):
@@ -959,9 +1006,9 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                                 qk = Ks[q, p]
                                 acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                             tmp[p] = theta[p] + h * acc
-                        lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n)
-                        _record(k, evals, record_at[k], tmp, Vtmp, lk, err, P, T, rec_steps, rec_times, rec_loss,
-                                rec_obj, rec_gn, rec_test, snaps)
+                        lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
+                        _record(k, evals, record_at[k], tmp, lk, err, P, T, pl, blocked, general, rec_steps,
+                                rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
                         k += 1
                     prev[:] = theta
                     state[0] = loss
