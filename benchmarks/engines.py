@@ -238,7 +238,7 @@ def main(argv=None):
     parser.add_argument("--one", nargs="+", metavar="ROW", help=argparse.SUPPRESS)   # a child process's measurement
     args = parser.parse_args(argv)
     if args.one:
-        row, engine, q = (args.one + ["", "", "1"])[:3]
+        row, engine, q = (args.one + ["", "1"][len(args.one) - 1:])[:3]
         print(json.dumps(one(row, engine, int(q))))
         return 0
     q = 10 if args.quick else 1

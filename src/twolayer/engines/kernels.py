@@ -737,15 +737,29 @@ def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale
     return r * total
 
 
+@njit(cache=True, fastmath=FAST)
+def _loss_narrow(V, X, yr, rows, nrows, m, d, has_c, act, slope, scale, loss, red, H, DH):
+    """Data loss alone (no gradient) for one output and d <= 2, by the fused forward pass."""
+    aT, WT, c = V
+    total = 0.0
+    for q in range(nrows):
+        i = rows[q]
+        ell, dl = _loss_scalar(scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, 0, aT),
+                               yr[i, 0], loss)
+        total += ell
+    return _reduction(red, nrows) * total
+
+
 @njit(cache=True)
-def _record(i, step, time, theta, loss, g, P, T, pl, blocked, general, rec_steps, rec_times, rec_loss, rec_obj,
-            rec_gn, rec_test, snaps):
+def _record(i, step, time, theta, loss, g, P, T, pl, blocked, general, narrow, rec_steps, rec_times, rec_loss,
+            rec_obj, rec_gn, rec_test, snaps):
     """Record point i: step, time, loss, objective, gradient norm, test loss and snapshot.
 
     T is (PT, rows, gt, has_test): the problem tuple with the test data, its rows 0..nt-1, a
     scratch gradient, and whether there is a test set; or None, and then the test branch is not
-    compiled at all. The test loss takes the run's own path (the markers), so within
-    :func:`run_discrete` and :func:`run_flow` it compiles nothing the run has not."""
+    compiled at all. The test loss takes the run's own path (the markers pl, blocked, general),
+    so within :func:`run_discrete` and :func:`run_flow` it compiles nothing the run has not; the
+    narrow step loop (marker ``narrow``) takes the small loss-only :func:`_loss_narrow`."""
     mask, wd = P[15], P[16]
     rec_steps[i] = step
     rec_times[i] = time
@@ -754,12 +768,17 @@ def _record(i, step, time, theta, loss, g, P, T, pl, blocked, general, rec_steps
     rec_gn[i] = _norm(g)
     if T is not None:
         PT, trows, gt, has_test = T
-        if has_test:
-            K, m, d = PT[3], PT[4], PT[5]
+        (Xt, ytr, ytc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, mask, wd,
+         z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = PT
+        if has_test and narrow is not None:
+            rec_test[i] = _loss_narrow(views(theta, K, m, d), Xt, ytr, trows, trows.shape[0], m, d, has_c, act,
+                                       slope, scale, lossc, red, H, DH)
+        if has_test and narrow is None:
             rec_test[i] = _objective(theta, gt, views(theta, K, m, d), views(gt, K, m, d), PT, trows,
                                      np.int64(0), trows.shape[0], pl, blocked, general)
     if snaps.shape[0] > 0:
-        snaps[i, :] = theta
+        for p in range(theta.shape[0]):    # a loop, not snaps[i, :] = theta, whose shape-mismatch
+            snaps[i, p] = theta[p]          # error message costs ~1.5 s of compilation
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
@@ -803,8 +822,8 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
             if phase == 0:
-                _record(k, t, lr * t, theta, loss, g, P, T, pl, blocked, general, rec_steps, rec_times, rec_loss,
-                        rec_obj, rec_gn, rec_test, snaps)
+                _record(k, t, lr * t, theta, loss, g, P, T, pl, blocked, general, None, rec_steps, rec_times,
+                        rec_loss, rec_obj, rec_gn, rec_test, snaps)
                 k += 1
                 state[1] = k
         if t == steps:
@@ -843,7 +862,7 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
     """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
     d <= 2, n m <= NARROW_WORK): the same steps and records in a loop small enough for the compiler
     to keep a tiny network's step in registers. pl, smooth: the path markers of
-    :func:`_objective_narrow` (a test loss takes :func:`_objective`'s pl or general path)."""
+    :func:`_objective_narrow`."""
     n = P[0].shape[0]
     allrows = np.arange(n)
     g = np.zeros_like(theta)
@@ -858,8 +877,8 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
             state[2], state[3] = DIVERGED, t
             return DIVERGED
         if k < nrec and record_at[k] == t:
-            _record(k, t, lr * t, theta, loss, g, P, T, pl, None, smooth, rec_steps, rec_times, rec_loss, rec_obj,
-                    rec_gn, rec_test, snaps)
+            _record(k, t, lr * t, theta, loss, g, P, T, None, None, None, True, rec_steps, rec_times, rec_loss,
+                    rec_obj, rec_gn, rec_test, snaps)
             k += 1
             state[1] = k
         if t == steps:
@@ -937,8 +956,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     for p in range(N):
         Ks[0, p] = -g[p]
     while k < record_at.shape[0] and record_at[k] <= t:
-        _record(k, evals, record_at[k], theta, loss, g, P, T, pl, blocked, general, rec_steps, rec_times, rec_loss,
-                rec_obj, rec_gn, rec_test, snaps)
+        _record(k, evals, record_at[k], theta, loss, g, P, T, pl, blocked, general, None, rec_steps, rec_times,
+                rec_loss, rec_obj, rec_gn, rec_test, snaps)
         k += 1
     h = state[5]
     if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
@@ -1007,12 +1026,13 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                                 acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                             tmp[p] = theta[p] + h * acc
                         lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                        _record(k, evals, record_at[k], tmp, lk, err, P, T, pl, blocked, general, rec_steps,
-                                rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+                        _record(k, evals, record_at[k], tmp, lk, err, P, T, pl, blocked, general, None,
+                                rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
                         k += 1
-                    prev[:] = theta
+                    for p in range(N):
+                        prev[p] = theta[p]
+                        theta[p] = ynew[p]
                     state[0] = loss
-                    theta[:] = ynew
                     loss = lnew
                     t = t + h
                     for p in range(N):
