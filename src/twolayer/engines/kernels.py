@@ -751,8 +751,8 @@ def _loss_narrow(V, X, yr, rows, nrows, m, d, has_c, act, slope, scale, loss, re
 
 
 @njit(cache=True)
-def _record(i, step, time, theta, loss, g, P, T, pl, blocked, general, narrow, rec_steps, rec_times, rec_loss,
-            rec_obj, rec_gn, rec_test, snaps):
+def _record(i, step, time, theta, loss, g, mask, wd, T, pl, blocked, general, narrow, rec_steps, rec_times,
+            rec_loss, rec_obj, rec_gn, rec_test, snaps):
     """Record point i: step, time, loss, objective, gradient norm, test loss and snapshot.
 
     T is (PT, rows, gt, has_test): the problem tuple with the test data, its rows 0..nt-1, a
@@ -760,7 +760,6 @@ def _record(i, step, time, theta, loss, g, P, T, pl, blocked, general, narrow, r
     compiled at all. The test loss takes the run's own path (the markers pl, blocked, general),
     so within :func:`run_discrete` and :func:`run_flow` it compiles nothing the run has not; the
     narrow step loop (marker ``narrow``) takes the small loss-only :func:`_loss_narrow`."""
-    mask, wd = P[15], P[16]
     rec_steps[i] = step
     rec_times[i] = time
     rec_loss[i] = loss
@@ -768,7 +767,7 @@ def _record(i, step, time, theta, loss, g, P, T, pl, blocked, general, narrow, r
     rec_gn[i] = _norm(g)
     if T is not None:
         PT, trows, gt, has_test = T
-        (Xt, ytr, ytc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, mask, wd,
+        (Xt, ytr, ytc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, maskt, wdt,
          z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = PT
         if has_test and narrow is not None:
             rec_test[i] = _loss_narrow(views(theta, K, m, d), Xt, ytr, trows, trows.shape[0], m, d, has_c, act,
@@ -822,7 +821,7 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
             if phase == 0:
-                _record(k, t, lr * t, theta, loss, g, P, T, pl, blocked, general, None, rec_steps, rec_times,
+                _record(k, t, lr * t, theta, loss, g, P[15], P[16], T, pl, blocked, general, None, rec_steps, rec_times,
                         rec_loss, rec_obj, rec_gn, rec_test, snaps)
                 k += 1
                 state[1] = k
@@ -877,8 +876,8 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
             state[2], state[3] = DIVERGED, t
             return DIVERGED
         if k < nrec and record_at[k] == t:
-            _record(k, t, lr * t, theta, loss, g, P, T, None, None, None, True, rec_steps, rec_times, rec_loss,
-                    rec_obj, rec_gn, rec_test, snaps)
+            _record(k, t, lr * t, theta, loss, g, P[15], P[16], T, None, None, None, True, rec_steps, rec_times,
+                    rec_loss, rec_obj, rec_gn, rec_test, snaps)
             k += 1
             state[1] = k
         if t == steps:
@@ -956,8 +955,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     for p in range(N):
         Ks[0, p] = -g[p]
     while k < record_at.shape[0] and record_at[k] <= t:
-        _record(k, evals, record_at[k], theta, loss, g, P, T, pl, blocked, general, None, rec_steps, rec_times,
-                rec_loss, rec_obj, rec_gn, rec_test, snaps)
+        _record(k, evals, record_at[k], theta, loss, g, P[15], P[16], T, pl, blocked, general, None, rec_steps,
+                rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
         k += 1
     h = state[5]
     if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
@@ -1026,7 +1025,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                                 acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                             tmp[p] = theta[p] + h * acc
                         lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                        _record(k, evals, record_at[k], tmp, lk, err, P, T, pl, blocked, general, None,
+                        _record(k, evals, record_at[k], tmp, lk, err, P[15], P[16], T, pl, blocked, general, None,
                                 rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
                         k += 1
                     for p in range(N):
