@@ -1,6 +1,6 @@
 # The README's two commands. Both create .venv when missing and (re)install the project into it
 # whenever pyproject.toml changes, and compile the compiled engine's kernels in parallel first
-# (twolayer warmup: about a minute on a fresh machine, a second or two once cached).
+# (twolayer warmup: under a minute on a fresh 2-core machine, a second or two once cached).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -24,7 +24,7 @@ RUNS = 32
 CASES = {"run_gd_narrow[pl]: tiny ReLU GD": (2, 2, 60, "relu", "gd", 20_000),
          "run_gd_narrow[smooth]: tanh GD": (4, 2, 40, "tanh", "gd", 10_000),
          "run_discrete[general]: tanh SGD, d = 3": (64, 3, 100, "tanh", "sgd", 2_000),
-         "run_flow[pl]: ReLU gradient flow": (8, 2, 30, "relu", "flow", 5.0)}
+         "run_flow[pl]: ReLU gradient flow, data set 1.1.0": (None, 2, 30, "relu", "flow", 5.0)}
 
 
 def measure(case: str, q: int) -> float:
@@ -33,9 +33,14 @@ def measure(case: str, q: int) -> float:
 
     n, d, m, act, opt, length = CASES[case]
     rng = np.random.default_rng(0)
-    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
-    nets = [tl.init_net(d, m, act, "none", init="gaussian", scale=s, seed=i)
-            for i, s in enumerate(np.geomspace(1e-2, 1.0, RUNS) / np.sqrt(m))]
+    if opt == "flow":        # the thesis's small-initialisation setting, where flow is not stiff
+        X, y = tl.data.thesis("1.1.0")
+        nets = [tl.init_net(d, m, act, "none", init="balanced", scale=s, seed=i)
+                for i, s in enumerate(np.geomspace(1e-3, 1e-1, RUNS))]
+    else:
+        X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+        nets = [tl.init_net(d, m, act, "none", init="gaussian", scale=s, seed=i)
+                for i, s in enumerate(np.geomspace(1e-2, 1.0, RUNS) / np.sqrt(m))]
     if opt == "flow":
         kw = dict(optimizer=tl.Flow(), t_max=length / q, record_at=[0.0, length / q])
     else:

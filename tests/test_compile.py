@@ -142,3 +142,23 @@ def test_kernels_module_is_self_contained_so_its_disk_cache_cannot_go_stale():
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     assert imported == {"__future__", "math", "numpy", "numba"}, imported
+
+
+def test_a_package_whose_folder_is_not_writable_caches_in_the_user_cache(tmp_path):
+    """An installed package (site-packages not writable by the user) keeps its compiled kernels in
+    the user's cache folder: Numba's in-tree locator gives way when ``__pycache__`` is not writable,
+    simulated here (tests run as root, for whom every folder is writable)."""
+    code = """
+import numba.core.caching as c
+def refuse(self):
+    raise OSError("read-only")
+c.InTreeCacheLocator.ensure_cache_path = refuse
+from twolayer.engines import kernels
+assert kernels.narrow_full_batch(1, 2, 3, 4)
+"""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    cached = list(tmp_path.rglob("kernels.narrow_full_batch-*.nbi"))
+    assert len(cached) == 1, sorted(str(p) for p in tmp_path.rglob("*"))
