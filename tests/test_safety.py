@@ -114,9 +114,9 @@ def test_stale_temporary_folders_of_dead_processes_are_cleaned(tmp_path):
     stale.mkdir()
     (stale / MANIFEST).write_text(json.dumps({"written_by": "twolayer", "pid": pid, "host": os.uname().nodename}))
     (stale / "trajectory.h5").write_bytes(b"half")
-    alive = tmp_path / f".q.tmp-{os.getpid()}-abcd"
+    alive = tmp_path / f".q.tmp-{os.getppid()}-abcd"        # another process's, still writing
     alive.mkdir()
-    (alive / MANIFEST).write_text(json.dumps({"written_by": "twolayer", "pid": os.getpid(), "host": os.uname().nodename}))
+    (alive / MANIFEST).write_text(json.dumps({"written_by": "twolayer", "pid": os.getppid(), "host": os.uname().nodename}))
     users = tmp_path / ".mine.tmp-1-x"        # looks like ours but has no marker: never touched
     users.mkdir()
     removed = clean_stale(tmp_path)

@@ -1,4 +1,4 @@
-"""The ``twolayer`` command: list, show, run, reproduce, train, playground."""
+"""The ``twolayer`` command: list, show, run, reproduce, redraw, train, study, warmup, playground."""
 
 from __future__ import annotations
 
@@ -103,8 +103,10 @@ def cmd_run(args) -> int:
     from .results import run_experiment
 
     folder, metrics = run_experiment(args.name, quick=args.quick, out=args.out, seed=args.seed,
-                                     engine=args.engine, overrides=_key_values(args.set), quiet=args.quiet)
-    print(f"{args.name}: results in {folder}")
+                                     engine=args.engine, overrides=_key_values(args.set), quiet=args.quiet,
+                                     fresh=args.fresh)
+    reused = " (reused: same experiment, config and code; --fresh computes again)" if metrics.get("reused") else ""
+    print(f"{args.name}: results in {folder}{reused}")
     for key, value in metrics.items():
         if isinstance(value, (int, float)) or value is None:
             print(f"  {key} = {value:.6g}" if isinstance(value, float) else f"  {key} = {value}")
@@ -116,11 +118,21 @@ def cmd_run(args) -> int:
 def cmd_reproduce(args) -> int:
     from .results import reproduce
 
-    gallery, failures = reproduce(quick=args.quick, out=args.out, engine=args.engine, quiet=args.quiet)
+    gallery, failures = reproduce(quick=args.quick, out=args.out, engine=args.engine, quiet=args.quiet,
+                                  fresh=args.fresh)
     print(f"gallery: {gallery.resolve()}")
     if failures:
         print(f"twolayer: error: {failures} experiment(s) failed; see the gallery", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_redraw(args) -> int:
+    from .results import redraw
+
+    folder, metrics = redraw(args.folder)
+    print(f"{folder}: figures and report drawn again from {metrics['runs_reused']} stored run(s), "
+          f"in {metrics['redrawn_s']:.1f} s")
     return 0
 
 
@@ -302,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", type=Path, default=None, help=out_help)
         sp.add_argument("--engine", default="auto", help="auto | numpy | numba (default: auto)")
         sp.add_argument("--quiet", action="store_true", help="no progress bars")
+        sp.add_argument("--fresh", action="store_true",
+                        help="compute again even where a complete folder of the same config and code exists")
 
     r = sub.add_parser("run", help="run one experiment (twolayer run NAME --help: its settings)", epilog=EPILOG)
     r.add_argument("name")
@@ -313,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("reproduce", help="run every experiment and write a gallery")
     common(rp, "output root (default results)")
     rp.set_defaults(func=cmd_reproduce, out=Path("results"))
+
+    rd = sub.add_parser("redraw", help="draw an experiment folder's figures and report again from its stored "
+                        "runs, without training")
+    rd.add_argument("folder", type=Path, metavar="DIR")
+    rd.set_defaults(func=cmd_redraw)
 
     t = sub.add_parser("train", help="an ad-hoc training run", formatter_class=_Help, epilog=EPILOG)
     add_train_options(t)
@@ -348,7 +367,8 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt as err:
         where = f" ({err})" if isinstance(err, Interrupted) else ""
-        print(f"twolayer: interrupted{where}; nothing was written", file=sys.stderr)
+        print(f"twolayer: interrupted{where}; no results folder was written (an experiment keeps the runs it "
+              "finished and resumes from them when run again)", file=sys.stderr)
         return 130
 
 

@@ -105,6 +105,18 @@ def check_out(out, option: str = "--out") -> Path:
     return out
 
 
+_ACTIVE: set[str] = set()     # temporary folders this process is writing now
+
+
+def _gone(owner: dict, path: Path) -> bool:
+    """Whether the writer of the temporary folder or lock ``path`` is gone: its process ended, or it
+    is this process and no longer writes there (an interrupted write, kept for a resume)."""
+    pid = int(owner["pid"])
+    if pid == os.getpid() and owner.get("host", socket.gethostname()) == socket.gethostname():
+        return str(path) not in _ACTIVE and not path.name.endswith(".lock")
+    return not pid_alive(pid, owner.get("host"))
+
+
 def pid_alive(pid: int, host: str | None = None) -> bool:
     """Whether process ``pid`` still runs (on this host; a lock from another host counts as alive)."""
     if host is not None and host != socket.gethostname():
@@ -139,7 +151,7 @@ def clean_stale(parent: Path) -> list[Path]:
         if not name.startswith(".") or not (".tmp-" in name or ".old-" in name or name.endswith(".lock")):
             continue
         owner = _owner(path)
-        if owner is None or pid_alive(int(owner["pid"]), owner.get("host")):
+        if owner is None or not _gone(owner, path):
             continue
         try:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
@@ -147,6 +159,23 @@ def clean_stale(parent: Path) -> list[Path]:
         except OSError:
             pass
     return removed
+
+
+def salvage(parent: Path, name: str, sub: str, into: Path) -> int:
+    """Move the files of ``sub/`` from the temporary folders of ``parent/name`` whose writers are
+    gone into ``into/sub/`` (files already there win); return how many moved. Only folders that carry
+    twolayer's marker are touched."""
+    moved = 0
+    for path in Path(parent).glob(f".{name}.tmp-*"):
+        owner = _owner(path) if path.is_dir() and path != into else None
+        if owner is None or not _gone(owner, path) or not (path / sub).is_dir():
+            continue
+        (into / sub).mkdir(parents=True, exist_ok=True)
+        for item in (path / sub).iterdir():
+            if item.is_file() and not item.name.startswith(".") and not (into / sub / item.name).exists():
+                os.replace(item, into / sub / item.name)
+                moved += 1
+    return moved
 
 
 def _stamp(**extra) -> dict:
@@ -157,15 +186,17 @@ def _stamp(**extra) -> dict:
 class ResultsFolder:
     """Write a results folder atomically: ``with ResultsFolder(out) as tmp: ...write into tmp...``.
 
-    On entry: checks ``out`` (:func:`check_out`), removes stale leftovers, takes the lock and makes
-    the temporary folder. On a clean exit: writes the manifest and renames the folder into place
+    On entry: checks ``out`` (:func:`check_out`), takes the lock, makes the temporary folder, moves
+    the files of the subfolders ``keep`` out of temporary folders that an interrupted writer of the
+    same ``out`` left (:func:`salvage`: how an experiment resumes) and removes stale leftovers. On a clean exit: writes the manifest and renames the folder into place
     (re-checking ``out`` first). On any error: removes the temporary folder and the lock; an
     ``OSError`` becomes one :class:`OutputError` line.
     """
 
-    def __init__(self, out, option: str = "--out"):
+    def __init__(self, out, option: str = "--out", keep=()):
         self.out = check_out(out, option)
         self.option = option
+        self.keep = tuple(keep)
         self.tmp: Path | None = None
         self.lock: Path | None = None
 
@@ -173,10 +204,13 @@ class ResultsFolder:
         parent = self.out.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            clean_stale(parent)
             self._take_lock(parent / f".{self.out.name}.lock")
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-{os.getpid()}-", dir=parent))
+            _ACTIVE.add(str(self.tmp))
             (self.tmp / MANIFEST).write_text(json.dumps(_stamp(state="writing")))
+            for sub in self.keep:
+                salvage(parent, self.out.name, sub, self.tmp)
+            clean_stale(parent)
         except OSError as err:
             self._discard()
             raise OutputError(self.out, err) from None
@@ -214,7 +248,7 @@ class ResultsFolder:
                 self._discard()
                 raise
             return False
-        self._discard()
+        self._discard(keep_partial=True)
         if isinstance(err, OSError) and not isinstance(err, TwolayerError):
             raise OutputError(self.out, err) from None
         return False
@@ -228,6 +262,7 @@ class ResultsFolder:
             old = self.out.parent / f".{self.out.name}.old-{os.getpid()}-{time.time_ns()}"
             self.out.rename(old)
         self.tmp.rename(self.out)
+        _ACTIVE.discard(str(self.tmp))
         self.tmp = None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
@@ -238,9 +273,20 @@ class ResultsFolder:
             self.lock.unlink(missing_ok=True)
             self.lock = None
 
-    def _discard(self) -> None:
+    def _discard(self, keep_partial: bool = False) -> None:
+        """Remove the temporary folder, unless ``keep_partial`` and it holds files in a ``keep``
+        subfolder: then it stays, marked as interrupted, for the next write to take them over."""
         if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            _ACTIVE.discard(str(self.tmp))
+            kept = keep_partial and any((self.tmp / sub).is_dir() and any((self.tmp / sub).iterdir())
+                                        for sub in self.keep)
+            if kept:
+                try:
+                    (self.tmp / MANIFEST).write_text(json.dumps(_stamp(state="interrupted")))
+                except OSError:
+                    kept = False
+            if not kept:
+                shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
         self._release()
 

@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import html
 import json
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -16,8 +17,10 @@ from . import __version__
 from .experiments import EXPERIMENTS, Context, get_experiment
 from .errors import DataUnavailable, TwolayerWarning
 from .jsonsafe import json_safe
-from .outdir import ResultsFolder, check_out, check_root, write_root_file
+from .errors import InvalidParameter
+from .outdir import ResultsFolder, check_out, check_root, read_manifest, write_root_file
 from .provenance import provenance
+from .runstore import REDRAWING, STORE, MissingRun, RunStore, code_hash
 from .train import ENGINES_USED, compile_seconds
 
 
@@ -49,19 +52,96 @@ def write_report(folder: Path, title: str, intro: str, ctx: Context, metrics: di
     (folder / "report.md").write_text("\n".join(lines))
 
 
+def _config_of(exp, stored: dict):
+    """The experiment's config from the values stored in a config.json (lists back to tuples)."""
+    names = {f.name for f in dataclasses.fields(exp.config)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in names}
+    return exp.make_config(False, **values)
+
+
+def _signature(name: str, quick: bool, engine: str, cfg) -> dict:
+    """What decides an experiment folder's content: reused only when all of it is the same."""
+    return json_safe({"experiment": name, "quick": quick, "engine": engine, "code": code_hash(),
+                      **dataclasses.asdict(cfg)})
+
+
+def reusable(folder: Path, signature: dict) -> dict | None:
+    """The metrics of ``folder`` when it is a complete twolayer results folder written with
+    ``signature`` (same experiment, fidelity, engine, config and code), else None."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None or "files" not in manifest:
+        return None
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        metrics = json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict) or any(config.get(k) != v for k, v in signature.items()):
+        return None
+    return metrics if isinstance(metrics, dict) else None
+
+
 def run_experiment(name: str, *, quick: bool = False, out=None, seed: int | None = None,
-                   engine: str = "auto", overrides: dict | None = None, quiet: bool = False):
+                   engine: str = "auto", overrides: dict | None = None, quiet: bool = False, fresh: bool = False,
+                   sources=()):
     """Run experiment ``name`` and write its results folder (default ``results/NAME``).
 
-    Returns (folder, metrics).
+    When ``out`` already holds a complete folder of the same experiment, config, engine and code,
+    it is reused as it is (``fresh=True`` computes again). Otherwise the stored runs of ``out``, of an
+    interrupted write to it, and of the folders ``sources`` are reused where their run ids and code
+    match (:mod:`twolayer.runstore`). Returns (folder, metrics); ``metrics["reused"]`` is True for a
+    reused folder.
     """
     exp = get_experiment(name)
     fixed = {"seed": seed} if seed is not None else {}
     cfg = exp.make_config(quick, overrides, **fixed)
     out = Path(out or Path("results") / name)
-    with ResultsFolder(out) as tmp:
-        ctx = Context(tmp, engine=engine, quiet=quiet,
-                      run_other=functools.partial(run_experiment, engine=engine, quiet=quiet))
+    signature = _signature(name, quick, engine, cfg)
+    if not fresh:
+        check_out(out)
+        metrics = reusable(out, signature)
+        if metrics is not None:
+            return out, {**metrics, "reused": True}
+    return _write(exp, cfg, out, signature, engine=engine, quiet=quiet,
+                  sources=[out, *sources] if not fresh else list(sources))
+
+
+def redraw(folder, *, quiet: bool = True):
+    """Draw the figures and write the report of the results folder ``folder`` again from its stored
+    runs, without training. Returns (folder, metrics)."""
+    folder = check_out(folder, "DIR")
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        config = None
+    if read_manifest(folder) is None or not isinstance(config, dict) or "experiment" not in config:
+        raise InvalidParameter("DIR", str(folder), "is not an experiment's results folder (no config.json naming "
+                               "the experiment); give a folder written by 'twolayer run' or 'twolayer reproduce'")
+    exp = get_experiment(config["experiment"])
+    cfg = _config_of(exp, config)
+    signature = {**_signature(exp.name, bool(config.get("quick")), config.get("engine", "auto"), cfg),
+                 "code": config.get("code")}
+    try:
+        old = json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        old = {}
+    token = REDRAWING.set(True)
+    try:
+        return _write(exp, cfg, folder, signature, engine=signature["engine"], quiet=quiet, sources=[folder],
+                      redraw=old)
+    finally:
+        REDRAWING.reset(token)
+
+
+def _write(exp, cfg, out: Path, signature: dict, *, engine: str, quiet: bool, sources, redraw: dict | None = None):
+    """Run (or redraw, given the folder's old metrics) ``exp`` into the results folder ``out``."""
+    with ResultsFolder(out, keep=(STORE,)) as tmp:
+        store = RunStore(tmp, exp.name, dataclasses.asdict(cfg), sources=[s for s in sources if Path(s).is_dir()],
+                         redraw=redraw is not None)
+        parts = functools.partial(_part, final=out, into=tmp / "parts", engine=engine, quiet=quiet,
+                                  redraw=redraw is not None)
+        ctx = Context(tmp, engine=engine, quiet=quiet, run_other=parts, store=store)
         start, compiling = time.perf_counter(), compile_seconds()
         engines = set()
         token = ENGINES_USED.set(engines)
@@ -70,19 +150,48 @@ def run_experiment(name: str, *, quick: bool = False, out=None, seed: int | None
                 metrics = dict(exp.run(cfg, ctx))
         finally:
             ENGINES_USED.reset(token)
-        metrics["compile_s"] = compile_seconds() - compiling         # first compilation of kernels, once
-        metrics["elapsed_s"] = time.perf_counter() - start - metrics["compile_s"]
+        store.write_index()
+        if redraw is not None:
+            metrics.update({k: redraw[k] for k in ("compile_s", "elapsed_s") if k in redraw})
+            metrics["redrawn_s"] = time.perf_counter() - start
+        else:
+            metrics["compile_s"] = compile_seconds() - compiling         # first compilation of kernels, once
+            metrics["elapsed_s"] = time.perf_counter() - start - metrics["compile_s"]
+        metrics["runs_computed"], metrics["runs_reused"] = store.computed, store.reused
         if warned:
             metrics["warnings"] = warned
             ctx.notes.insert(0, f"**Warning** ({len(warned)} run(s)): " + "; ".join(warned[:3])
                              + (f"; and {len(warned) - 3} more (metrics.json lists them)" if len(warned) > 3 else "") + ".")
-        config = {"experiment": name, "quick": quick, "engine": engine, "engines_used": sorted(engines),
-                  "version": __version__, **dataclasses.asdict(cfg), "provenance": provenance()}
+        config = {**signature, "engines_used": sorted(engines), "version": __version__, "provenance": provenance()}
         write_json(tmp / "config.json", config)
         write_json(tmp / "metrics.json", metrics)
-        intro = f"{exp.description} Source: `seeds/{exp.seed_file}`." + (" Quick fidelity (`--quick`)." if quick else "")
-        write_report(tmp, name, intro, ctx, metrics, config)
+        intro = (f"{exp.description} Source: `seeds/{exp.seed_file}`."
+                 + (" Quick fidelity (`--quick`)." if signature["quick"] else ""))
+        write_report(tmp, exp.name, intro, ctx, metrics, config)
     return out, metrics
+
+
+def _part(name: str, *, quick: bool, final: Path, into: Path, engine: str, quiet: bool, redraw: bool):
+    """(folder, metrics) of experiment ``name`` for an experiment that summarises others: a complete
+    folder of it next to ``final`` or in ``final/parts/`` when one matches, else run into ``into``."""
+    exp = get_experiment(name)
+    cfg = exp.make_config(quick)
+    signature = _signature(name, quick, engine, cfg)
+    candidates = [final.parent / name, final / "parts" / name]
+    for folder in candidates:
+        if redraw:       # any code: a redraw reads the parts' metrics as they are
+            metrics = reusable(folder, {k: v for k, v in signature.items() if k != "code"})
+        else:
+            metrics = reusable(folder, signature)
+        if metrics is not None:
+            if folder == candidates[1]:       # inside the folder being replaced: keep a copy
+                shutil.copytree(folder, into / name)
+                folder = into / name
+            return folder, metrics
+    if redraw:
+        raise MissingRun(f"cannot redraw: the results of {name!r} are neither in {candidates[1]} nor in "
+                         f"{candidates[0]}; run the experiment again into this folder")
+    return _write(exp, cfg, into / name, signature, engine=engine, quiet=quiet, sources=candidates)
 
 
 @contextlib.contextmanager
@@ -126,11 +235,13 @@ def write_gallery(root: Path, entries: list[dict]) -> Path:
     return write_root_file(root, "index.html", "\n".join(parts))
 
 
-def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet: bool = False, log=print):
+def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet: bool = False, fresh: bool = False,
+              log=print):
     """Run every registered experiment into ``out/NAME`` and write ``out/index.html``.
 
-    A failing experiment is reported in the gallery and does not stop the others; returns
-    (gallery path, number of failures).
+    Experiments whose folder is complete with the same config and code are reused, and one that
+    was interrupted resumes from its stored runs (unless ``fresh``). A failing experiment is
+    reported in the gallery and does not stop the others; returns (gallery path, number of failures).
     """
     root = check_root(out)
     for name in EXPERIMENTS:
@@ -140,10 +251,15 @@ def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet
         log(f"[{name}] running{' (quick)' if quick else ''} ...")
         entry = {"name": name, "description": exp.description}
         try:
-            folder, metrics = run_experiment(name, quick=quick, out=root / name, engine=engine, quiet=quiet)
+            folder, metrics = run_experiment(name, quick=quick, out=root / name, engine=engine, quiet=quiet,
+                                             fresh=fresh)
             entry["metrics"] = metrics
-            compiled = f" (+ {metrics['compile_s']:.1f} s compiling)" if metrics["compile_s"] > 0.05 else ""
-            log(f"[{name}] done in {metrics['elapsed_s']:.1f} s{compiled} -> {folder}")
+            if metrics.get("reused"):
+                log(f"[{name}] reused (complete, same config and code) -> {folder}")
+            else:
+                compiled = f" (+ {metrics['compile_s']:.1f} s compiling)" if metrics["compile_s"] > 0.05 else ""
+                resumed = f", {metrics['runs_reused']} stored run(s) reused" if metrics.get("runs_reused") else ""
+                log(f"[{name}] done in {metrics['elapsed_s']:.1f} s{compiled}{resumed} -> {folder}")
         except DataUnavailable as err:  # e.g. MNIST on a machine without the files or a network
             entry["error"] = f"skipped: {err}"
             log(f"[{name}] skipped: {err}")

@@ -11,13 +11,15 @@ import numpy as np
 
 from .engines import ENGINES
 from .engines import reference
-from .errors import DivergenceError, FlowStalled, Interrupted, InvalidParameter, TwolayerWarning, check_choice, check_int, check_positive
+from .errors import (DivergenceError, FlowStalled, Interrupted, InvalidParameter, TwolayerError, TwolayerWarning,
+                     check_choice, check_int, check_positive)
 from .losses import default_reduction, get_loss, reduction_factor, validate_labels
 from .net import LAYERS, Net
 from .objective import Objective
 from .optim import GD, SGD, Adam, Flow, epoch_orders
 from .limits import FLOAT, check_memory
 from .progress import Progress
+from .runstore import REDRAWING
 from .trajectory import Trajectory
 
 
@@ -296,6 +298,9 @@ def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainabl
             record_every=None, engine="auto", seed=0, *, t_max=None, record_at=None, X_test=None, y_test=None,
             snapshots=True, quiet=False) -> RunSpec:
     """Validate the arguments of :func:`train` (see there) and resolve the engine."""
+    if REDRAWING.get():
+        raise TwolayerError("a redraw tried to train a network outside a stored run: this is a bug in the "
+                            "experiment (every training must go through ctx.run); please report it")
     if not isinstance(net, Net):
         raise InvalidParameter("net", type(net).__name__, "expected a twolayer.Net, e.g. from tl.init_net(...)")
     Xa = net.check_inputs(X)

@@ -80,26 +80,30 @@ class Trajectory:
 
         path = path if hasattr(path, "write") else Path(path)
         with h5py.File(path, "w") as h5:
-            for name in _SERIES:
-                value = getattr(self, name)
-                if value is not None:
-                    h5.create_dataset(name, data=value)
-            for group, arrays in (("snapshots", (self.a, self.W, self.c)),
-                                  ("final", (self.final.a, self.final.W, self.final.c))):
-                g = h5.create_group(group)
-                for key, value in zip(("a", "W", "c"), arrays):
-                    if value is not None:
-                        g.create_dataset(key, data=value)
-            h5.attrs["activation"] = self.final.activation
-            h5.attrs["scaling"] = self.final.scaling
-            h5.attrs["slope"] = self.final.slope
-            h5.attrs["config_json"] = json.dumps(self.config, default=_jsonable)
-            h5.attrs["info_json"] = json.dumps(self.info, default=_jsonable)
-            cfg = h5.create_group("config")
-            for key, value in self.config.items():
-                if isinstance(value, (int, float, str, bool, np.integer, np.floating)):
-                    cfg.attrs[key] = value
+            self.write_group(h5)
         return path
+
+    def write_group(self, h5) -> None:
+        """Write the trajectory into the (empty) h5py group or file ``h5``."""
+        for name in _SERIES:
+            value = getattr(self, name)
+            if value is not None:
+                h5.create_dataset(name, data=value)
+        for group, arrays in (("snapshots", (self.a, self.W, self.c)),
+                              ("final", (self.final.a, self.final.W, self.final.c))):
+            g = h5.create_group(group)
+            for key, value in zip(("a", "W", "c"), arrays):
+                if value is not None:
+                    g.create_dataset(key, data=value)
+        h5.attrs["activation"] = self.final.activation
+        h5.attrs["scaling"] = self.final.scaling
+        h5.attrs["slope"] = self.final.slope
+        h5.attrs["config_json"] = json.dumps(self.config, default=_jsonable)
+        h5.attrs["info_json"] = json.dumps(self.info, default=_jsonable)
+        cfg = h5.create_group("config")
+        for key, value in self.config.items():
+            if isinstance(value, (int, float, str, bool, np.integer, np.floating)):
+                cfg.attrs[key] = value
 
     @classmethod
     def load(cls, path) -> "Trajectory":
@@ -107,13 +111,18 @@ class Trajectory:
         import h5py
 
         with h5py.File(path if hasattr(path, "read") else Path(path), "r") as h5:
-            series = {name: (h5[name][()] if name in h5 else None) for name in _SERIES}
-            snap = {k: (h5["snapshots"][k][()] if k in h5["snapshots"] else None) for k in ("a", "W", "c")}
-            fin = {k: (h5["final"][k][()] if k in h5["final"] else None) for k in ("a", "W", "c")}
-            final = Net(fin["a"], fin["W"], fin["c"], str(h5.attrs["activation"]),
-                        str(h5.attrs["scaling"]), float(h5.attrs["slope"]))
-            return cls(final=final, config=json.loads(h5.attrs["config_json"]),
-                       info=json.loads(h5.attrs["info_json"]), **series, **snap)
+            return cls.read_group(h5)
+
+    @classmethod
+    def read_group(cls, h5) -> "Trajectory":
+        """Read a trajectory written by :meth:`write_group` from an h5py group or file."""
+        series = {name: (h5[name][()] if name in h5 else None) for name in _SERIES}
+        snap = {k: (h5["snapshots"][k][()] if k in h5["snapshots"] else None) for k in ("a", "W", "c")}
+        fin = {k: (h5["final"][k][()] if k in h5["final"] else None) for k in ("a", "W", "c")}
+        final = Net(fin["a"], fin["W"], fin["c"], str(h5.attrs["activation"]),
+                    str(h5.attrs["scaling"]), float(h5.attrs["slope"]))
+        return cls(final=final, config=json.loads(h5.attrs["config_json"]),
+                   info=json.loads(h5.attrs["info_json"]), **series, **snap)
 
 
 def _jsonable(value):

@@ -203,19 +203,31 @@ def _parse_scalar(kind, text: str):
 
 
 class Context:
-    """What an experiment's run writes through: figures, report notes, the trajectory.
+    """What an experiment's run writes through: stored runs, figures, report notes, the trajectory.
 
-    ``run_other(name, quick=..., out=...)``, given by the results layer that built the context,
-    runs another experiment into a results folder and returns (folder, metrics): an experiment that
-    summarises others (``thesis``) calls it instead of importing the layer above it.
+    ``run(name, compute, **settings)`` is how an experiment does every expensive unit of work: the
+    value comes from the folder's store when it holds it (resume, reuse, redraw), else from
+    ``compute()``, and is stored (:mod:`twolayer.runstore`). ``run_other(name, quick=...)``, given by
+    the results layer that built the context, returns (folder, metrics) of another experiment,
+    reusing its results where they exist: an experiment that summarises others (``thesis``) calls it
+    instead of importing the layer above it.
     """
 
-    def __init__(self, folder: Path, engine: str = "auto", quiet: bool = False, run_other: Callable | None = None):
+    def __init__(self, folder: Path, engine: str = "auto", quiet: bool = False, run_other: Callable | None = None,
+                 store=None):
         self.folder = Path(folder)
         self.engine, self.quiet = engine, quiet
         self.run_other = run_other
+        self.store = store
         self.figures: list[tuple[str, str, str]] = []  # (name, title, caption)
         self.notes: list[str] = []
+
+    def run(self, name: str, compute: Callable[[], object], **settings):
+        """The value of the unit of work ``name`` with ``settings`` (which, with the experiment's
+        config, determine it): stored, or ``compute()`` now and stored."""
+        if self.store is None:
+            return compute()
+        return self.store.run(name, compute, **settings)
 
     def figure(self, fig, name: str, title: str, caption: str) -> None:
         """Save ``fig`` as figures/NAME.png and .pdf and list it in the report with ``caption``."""

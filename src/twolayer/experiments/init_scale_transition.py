@@ -77,8 +77,9 @@ def run(cfg: Config, ctx) -> dict:
     runs = {}
     for act in ACTIVATIONS:
         nets = [balanced_net(X.shape[1], cfg.width, act, s, cfg.seed) for s in cfg.scales]
-        runs[act] = train_many(nets, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr), steps=cfg.epochs,
-                               record_every=cfg.record_every, engine=ctx.engine, on_divergence="keep", quiet=ctx.quiet)
+        runs[act] = ctx.run("train", lambda: train_many(nets, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr), steps=cfg.epochs,
+                                                        record_every=cfg.record_every, engine=ctx.engine,
+                                                        on_divergence="keep", quiet=ctx.quiet), activation=act)
     norms, phases, diverged = {}, {}, {}
     for act, trajs in runs.items():
         norms[act] = [float("nan") if "diverged" in t.info else t.final.norm for t in trajs]

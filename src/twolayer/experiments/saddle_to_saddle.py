@@ -53,8 +53,9 @@ def run(cfg: Config, ctx) -> dict:
     check(cfg)
     X, y = data.thesis(cfg.dataset)
     net = init_net(2, cfg.width, activation="relu", scaling="none", init="balanced", scale=cfg.scale, seed=cfg.seed)
-    traj = train(net, X, y, loss="square", reduction=cfg.reduction, optimizer=GD(cfg.lr), steps=cfg.epochs,
-                 record_every=cfg.record_every, engine=ctx.engine, seed=cfg.seed, quiet=ctx.quiet)
+    traj = ctx.run("train", lambda: train(net, X, y, loss="square", reduction=cfg.reduction, optimizer=GD(cfg.lr),
+                                          steps=cfg.epochs, record_every=cfg.record_every, engine=ctx.engine,
+                                          seed=cfg.seed, quiet=ctx.quiet))
     ctx.save_trajectory(traj)
 
     min_norm, _ = analysis.min_norm_relu_orthogonal(X, y)

@@ -1,8 +1,10 @@
 """Seed 003 as a whole: the thesis's findings next to what twolayer measures, each with a verdict.
 
 Runs the thesis's experiments (``saddle-to-saddle``, ``init-scale-transition``, ``activation-dynamics``,
-``label-geometry``, ``non-orthogonal-1d``, ``multidim``, ``gradient-checks``) into ``runs/NAME`` of this
-results folder, at the same fidelity (``--quick`` or full), and writes the table R1-R12 (plus D for
+``label-geometry``, ``non-orthogonal-1d``, ``multidim``, ``gradient-checks``) at the same fidelity
+(``--quick`` or full), reusing their results folders where they exist next to this one (as
+``twolayer reproduce`` writes them) or in ``parts/NAME`` of this folder, and running only what is
+missing into ``parts/NAME``; then writes the table R1-R12 (plus D for
 appendix D) into the report and ``metrics.json``. A verdict is "reproduced" when the measured numbers
 satisfy the finding's criterion (stated in the table) and "differs" otherwise, with the numbers.
 """
@@ -112,15 +114,19 @@ def cell(text) -> str:
 
 def run(cfg: Config, ctx) -> dict:
     metrics = {}
+    where = {}
     for name in PARTS:
-        _, metrics[name] = ctx.run_other(name, quick=cfg.quick, out=ctx.folder / "runs" / name)
+        folder, metrics[name] = ctx.run_other(name, quick=cfg.quick)
+        where[name] = folder.name if folder.parent.name != "parts" else f"parts/{folder.name}"
     rows = findings(metrics)
     table = ["| | finding | criterion | measured | verdict |", "|---|---|---|---|---|"]
     table += [f"| {r['id']} | {cell(r['finding'])} | {cell(r['criterion'])} | {cell(r['measured'])} | "
               f"{'reproduced' if r['ok'] else '**differs**'} |" for r in rows]
     ctx.note("\n".join(table))
-    ctx.note("Each experiment's own report, figures and metrics are in runs/NAME/ of this folder. Where a row "
-             "differs, the measured column says how.")
+    ctx.note("Each experiment's own report, figures and metrics: "
+             + ", ".join(f"`{n}` in {'this folder' if w.startswith('parts/') else 'the folder'} `{w}`"
+                         for n, w in where.items())
+             + ". Where a row differs, the measured column says how.")
     return {"verdicts": {r["id"]: ("reproduced" if r["ok"] else "differs") for r in rows},
             "measured": {r["id"]: r["measured"] for r in rows},
             "reproduced": sum(r["ok"] for r in rows), "findings": len(rows)}

@@ -1,0 +1,83 @@
+"""Every experiment's folder holds its stored runs: redraw without training, reuse, resume."""
+
+import json
+
+import pytest
+
+from twolayer.cli import main
+from twolayer.experiments import EXPERIMENTS
+from twolayer.results import redraw, run_experiment
+
+TIMING = ("elapsed_s", "compile_s", "redrawn_s", "runs_computed", "runs_reused", "reused")
+
+
+def _numbers(metrics: dict) -> dict:
+    """The metrics without timings, as JSON stores them."""
+    return json.loads(json.dumps({k: v for k, v in metrics.items() if k not in TIMING}, default=str))
+
+
+def _approx(value):
+    if isinstance(value, dict):
+        return {k: _approx(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_approx(v) for v in value]
+    return pytest.approx(value, rel=1e-12, abs=1e-300) if isinstance(value, float) else value
+
+
+def same_numbers(a: dict, b: dict) -> bool:
+    """Whether metrics ``a`` and ``b`` agree, timings aside, floats to 1e-12."""
+    return _approx(_numbers(a)) == _numbers(b)
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_redraw_draws_every_experiment_again_from_its_stored_runs_without_training(name, quick_results):
+    folder, metrics = quick_results(name)
+    figures = sorted(p.name for p in (folder / "figures").glob("*.png"))
+    _, again = redraw(folder)      # train() refuses to run while redrawing: nothing trains
+    assert again["runs_computed"] == 0
+    assert same_numbers(again, metrics)
+    assert sorted(p.name for p in (folder / "figures").glob("*.png")) == figures
+    assert (folder / "report.md").read_text().count("![") == len(figures) or name == "thesis"
+
+
+def test_a_complete_folder_of_the_same_config_is_reused_and_fresh_computes_again(tmp_path, capsys):
+    out = tmp_path / "s2s"
+    assert main(["run", "saddle-to-saddle", "--quick", "--quiet", "--out", str(out)]) == 0
+    first = json.loads((out / "metrics.json").read_text())
+    assert first["runs_computed"] == 1
+    assert main(["run", "saddle-to-saddle", "--quick", "--quiet", "--out", str(out)]) == 0
+    assert "reused" in capsys.readouterr().out
+    assert json.loads((out / "metrics.json").read_text()) == first          # untouched
+    _, fresh = run_experiment("saddle-to-saddle", quick=True, out=out, quiet=True, fresh=True)
+    assert fresh["runs_computed"] == 1 and fresh["final_loss"] == first["final_loss"]
+    _, other = run_experiment("saddle-to-saddle", quick=True, out=out, quiet=True, overrides={"epochs": "20000"})
+    assert other["runs_computed"] == 1 and other["final_loss"] != first["final_loss"]
+
+
+def test_an_interrupted_experiment_resumes_from_the_runs_it_stored(tmp_path, monkeypatch):
+    from twolayer import runstore
+
+    out = tmp_path / "init"
+    real = runstore.RunStore.run
+
+    def interrupted_after_two(self, name, compute, **settings):
+        if self.computed == 2:
+            raise KeyboardInterrupt       # Ctrl-C in the middle of the third run
+        return real(self, name, compute, **settings)
+
+    monkeypatch.setattr(runstore.RunStore, "run", interrupted_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("init-scale-transition", quick=True, out=out, quiet=True)
+    assert not out.exists() and len(list(tmp_path.glob(".init.tmp-*/store/*.h5"))) == 2
+    monkeypatch.undo()
+    _, metrics = run_experiment("init-scale-transition", quick=True, out=out, quiet=True)
+    assert metrics["runs_reused"] == 2 and metrics["runs_computed"] >= 1
+    assert not list(tmp_path.glob(".init*"))                 # the interrupted folder was taken over and removed
+    _, fresh = run_experiment("init-scale-transition", quick=True, out=tmp_path / "fresh", quiet=True)
+    assert same_numbers(fresh, metrics)              # resuming changes no number
+
+
+def test_redraw_refuses_a_folder_that_is_not_an_experiments(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    assert main(["redraw", str(tmp_path / "mine")]) == 2
+    assert "not an experiment's results folder" in capsys.readouterr().err
