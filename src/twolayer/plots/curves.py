@@ -58,3 +58,28 @@ def train_test_curves(ax, curves: dict, *, xlabel: str = "epoch", title: str | N
         ax.set_title(title)
     ax.legend(loc="best", fontsize=7)
     return ax
+
+
+def mean_band(ax, x, values, *, label: str | None = None, colour=None, band: str = "range", marker: str = "o"):
+    """The mean over seeds against ``x`` with its spread as a shaded band.
+
+    x : (S,) settings.
+    values : (S, R) -- ``values[s, r]`` for setting s and seed r; NaN for an excluded run (the mean
+        and band use the finite ones; a setting with none is left out).
+    band : "range" shades [min, max] over seeds, "sd" shades mean +- one standard deviation.
+    """
+    v = np.asarray(values, dtype=float)
+    x = np.asarray(x, dtype=float)
+    ok = np.isfinite(v).any(axis=1)
+    vv = v[ok]
+    mean = np.array([np.nanmean(r) for r in vv])
+    if band == "range":
+        lo, hi = np.array([np.nanmin(r) for r in vv]), np.array([np.nanmax(r) for r in vv])
+    elif band == "sd":
+        sd = np.array([np.nanstd(r, ddof=1) if np.isfinite(r).sum() > 1 else 0.0 for r in vv])
+        lo, hi = mean - sd, mean + sd
+    else:
+        raise ValueError("band must be 'range' or 'sd'")
+    (line,) = ax.plot(x[ok], mean, marker=marker, ms=4, lw=1.5, color=colour, label=label)
+    ax.fill_between(x[ok], lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+    return ax
