@@ -81,3 +81,40 @@ def test_redraw_refuses_a_folder_that_is_not_an_experiments(tmp_path, capsys):
     (tmp_path / "mine").mkdir()
     assert main(["redraw", str(tmp_path / "mine")]) == 2
     assert "not an experiment's results folder" in capsys.readouterr().err
+
+
+def test_redraw_of_a_train_folder_reads_its_trajectory(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert main(["train", "--data", "thesis-1.1.0", "--width", "20", "--steps", "300", "--quiet", "--out", str(out)]) == 0
+    before = json.loads((out / "metrics.json").read_text())
+    (out / "figures" / "loss.png").unlink()
+    assert main(["redraw", str(out)]) == 0
+    assert "1 stored run(s)" in capsys.readouterr().out
+    assert (out / "figures" / "loss.png").exists()
+    assert same_numbers(json.loads((out / "metrics.json").read_text()), before)
+
+
+def test_a_killed_experiment_resumes_from_the_units_it_stored(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from twolayer import runstore
+
+    out = tmp_path / "ist"
+    cmd = [sys.executable, "-m", "twolayer.cli", "run", "init-scale-transition", "--quick", "--quiet", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".ist.tmp-*/store/*.h5")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stored = list(tmp_path.glob(".ist.tmp-*/store/*.h5"))
+    assert stored and not out.exists()
+    value, meta = runstore.load(stored[0])
+    assert meta["name"] == "train" and len(value) == 7          # one activation's sweep over the 7 quick scales
+    _, metrics = run_experiment("init-scale-transition", quick=True, out=out, quiet=True)
+    assert metrics["runs_reused"] == len(stored) and metrics["runs_computed"] == 3 - len(stored)
+    assert not list(tmp_path.glob(".ist*"))

@@ -6,6 +6,10 @@ import time
 import warnings
 
 
+import json
+import types
+from pathlib import Path
+
 from .analysis.scalars import RunResult, relative_weight_change
 from .data import load
 from .data.files import content_hash, is_data_file, label_error
@@ -18,6 +22,7 @@ from .outdir import ResultsFolder, check_out
 from .provenance import provenance
 from .results import write_json, write_report
 from .train import execute, prepare
+from .trajectory import Trajectory
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.0, batch_size: int = 1):
@@ -62,13 +67,14 @@ def train_adhoc(args):
         return args.out, _write_results(tmp, args, spec, traj, X, y, time.perf_counter() - start, init_seed)
 
 
-def _write_results(tmp, args, spec, traj, X, y, elapsed: float, init_seed: int) -> dict:
-    """Write the results folder of ``traj`` (complete or interrupted) into ``tmp``; return the metrics."""
+def _write_results(tmp, args, spec, traj, X, y, elapsed: float, init_seed: int, net0=None) -> dict:
+    """Write the results folder of ``traj`` (complete or interrupted) into ``tmp``; return the metrics.
+    ``net0`` is the initial network (default ``spec.net``)."""
     flow = spec.is_flow
     metrics = {"final_loss": float(traj.train_loss[-1]),
                "final_test_loss": None if traj.test_loss is None else float(traj.test_loss[-1]),
                "theta_norm": traj.final.norm,
-               "relative_weight_change": relative_weight_change(RunResult(traj, spec.net, X, y)),
+               "relative_weight_change": relative_weight_change(RunResult(traj, spec.net if net0 is None else net0, X, y)),
                "elapsed_s": traj.info.get("elapsed_s", elapsed), "compile_s": traj.info.get("compile_s", 0.0),
                "interrupted_at": traj.info.get("interrupted_at"),
                "warnings": traj.info.get("warnings", [])}
@@ -96,3 +102,43 @@ def _write_results(tmp, args, spec, traj, X, y, elapsed: float, init_seed: int) 
     write_json(tmp / "metrics.json", metrics)
     write_report(tmp, "ad-hoc training run", f"`twolayer train` on data set `{args.data}`.", ctx, metrics, config)
     return metrics
+
+
+def is_train_folder(folder) -> dict | None:
+    """The config of ``folder`` when it is a ``twolayer train`` results folder, else None."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) and config.get("command") == "train" else None
+
+
+def redraw_train(folder, config: dict) -> dict:
+    """Write the figures, report and metrics of a ``twolayer train`` folder again from its
+    ``trajectory.h5`` and ``config.json`` (the data are loaded again and must have the recorded
+    content hash); nothing trains. Returns the metrics."""
+    folder = check_out(folder, "DIR")
+    start = time.perf_counter()
+    try:
+        traj = Trajectory.load(folder / "trajectory.h5")
+        old = json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError, KeyError) as err:
+        raise InvalidParameter("DIR", str(folder), f"its trajectory.h5 or metrics.json cannot be read ({err}); "
+                               "run 'twolayer train' again") from None
+    args = types.SimpleNamespace(**{k: v for k, v in config.items()
+                                    if k not in ("command", "init_seed", "order_seed", "init", "engine_used",
+                                                 "data_hash", "provenance")})
+    X, y, Xt, yt = load(args.data, seed=args.seed, label=args.label, labels=args.labels, test=args.test,
+                        test_labels=args.test_labels)
+    if content_hash(X, y, Xt, yt) != config.get("data_hash"):
+        raise InvalidParameter("DIR", str(folder), f"the data {args.data!r} changed since this run (content hash "
+                               "differs); run 'twolayer train' again")
+    net0 = traj.net_at(0) if traj.has_snapshots else init_net(
+        X.shape[1], args.width, args.activation, args.scaling, bias=args.bias, init=args.init,
+        scale=args.scale, outer_scale=args.outer_scale, slope=args.slope, seed=config["init_seed"])
+    spec = types.SimpleNamespace(is_flow=args.optimizer == "flow", net=types.SimpleNamespace(init=config["init"]),
+                                 seed=config["order_seed"], engine=config["engine_used"],
+                                 test=None if Xt is None else (Xt, yt))
+    with ResultsFolder(folder, "DIR") as tmp:
+        metrics = _write_results(tmp, args, spec, traj, X, y, old.get("elapsed_s", 0.0), config["init_seed"], net0=net0)
+    return {**metrics, "runs_reused": 1, "runs_computed": 0, "redrawn_s": time.perf_counter() - start}

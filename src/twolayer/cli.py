@@ -128,9 +128,14 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_redraw(args) -> int:
+    from .adhoc import is_train_folder, redraw_train
     from .results import redraw
 
-    folder, metrics = redraw(args.folder)
+    config = is_train_folder(args.folder)
+    if config is not None:
+        folder, metrics = args.folder, redraw_train(args.folder, config)
+    else:
+        folder, metrics = redraw(args.folder)
     print(f"{folder}: figures and report drawn again from {metrics['runs_reused']} stored run(s), "
           f"in {metrics['redrawn_s']:.1f} s")
     return 0

@@ -108,8 +108,8 @@ def run_experiment(name: str, *, quick: bool = False, out=None, seed: int | None
 
 
 def redraw(folder, *, quiet: bool = True):
-    """Draw the figures and write the report of the results folder ``folder`` again from its stored
-    runs, without training. Returns (folder, metrics)."""
+    """Draw the figures and write the report of the experiment's results folder ``folder`` again
+    from its stored runs, without training. Returns (folder, metrics)."""
     folder = check_out(folder, "DIR")
     try:
         config = json.loads((folder / "config.json").read_text())

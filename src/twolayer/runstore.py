@@ -274,6 +274,12 @@ def _meta(path: Path) -> dict:
         return json.loads(h5.attrs["meta_json"])
 
 
+def load(path) -> tuple:
+    """(value, meta) of the stored unit at ``path`` (a ``store/RUN_ID.h5`` file): the value as the
+    experiment computed it, and its name, settings, wall time, engines and code hash."""
+    return _read(Path(path))
+
+
 def _read(path: Path):
     import h5py
 
@@ -288,4 +294,4 @@ def _copy(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-__all__ = ["RunStore", "MissingRun", "REDRAWING", "code_hash", "run_id", "write_value", "read_value"]
+__all__ = ["RunStore", "MissingRun", "REDRAWING", "code_hash", "run_id", "load", "write_value", "read_value"]
