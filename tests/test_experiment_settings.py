@@ -83,7 +83,7 @@ FAILING = [
     (["run", "stable-rank-one-step", "--set", "ms=3000", "--set", "ds=60000"], "ms"),
     (["run", "ntk-concentration", "--quick", "--set", "log2_widths=10"], "log2_widths"),
     (["run", "init-scale-transition", "--set", "record_every=1"], "record_every"),
-    (["run", "activation-dynamics", "--set", "spike_epochs=50000", "--set", "spike_width=1500"], "spike_epochs"),
+    (["run", "activation-dynamics", "--set", "record_every=1", "--set", "epochs=3000000"], "record_every"),
     (["run", "multidim", "--set", "scales_orth=1e-22,1e-6"], "scales_orth"),
     (["run", "mnist-stable-rank", "--set", "sigma=0.5"], "sigma"),
     (["run", "perceptron-convergence", "--set", "steps=300000", "--set", "m=300"], "steps"),

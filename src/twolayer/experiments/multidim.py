@@ -10,6 +10,7 @@ non-orthogonal one).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from ..optim import GD
 from ..plots import label, new_figure
 from ..sweep import train_many
 from . import Experiment, register
+from .activation_dynamics import flagged_sentence, health, status_tag
 from .base import THESIS_LOSS, balanced_net, param
 from .budget import SEED_MAX, check_budget, recorded_points, snapshot_bytes
 
@@ -38,11 +40,31 @@ class Config:
     epochs_orth: int = param(1_500_000, "Number of GD steps on the orthogonal set.", ge=1, le=15_000_000)
     epochs_nonorth: int = param(300_000, "Number of GD steps on the non-orthogonal set.", ge=1, le=3_000_000)
     records: int = param(400, "About how many points of each run are recorded.", ge=1, le=10_000)
+    fit_level: float = param(1e-3, "Training loss (1/n) a run must end below to count as fitted; a run that does "
+                             "not, or diverges, is flagged and left out of the conclusions.", gt=0, le=1)
     nonorth_seed: int = param(0, "Random seed of the non-orthogonal data set.", ge=0, le=SEED_MAX)
     seed: int = param(0, "Random seed of the initial directions g_j and signs s_j.", ge=0, le=SEED_MAX)
 
 
 QUICK = {"activations": ("relu",), "epochs_orth": 1_000_000, "epochs_nonorth": 100_000, "records": 200}
+
+
+def two_directions_sentence(evr2: float, gap: float, min_norm: float, status: str, reason: str = "") -> str:
+    """What the ReLU run on the orthogonal set says about the two directions of [5]: the share of the
+    first two principal components ``evr2`` and the relative norm gap ``gap`` to the minimum-norm
+    interpolator's norm ``min_norm``; nothing is concluded from a flagged run (``status`` not ok)."""
+    if status != "ok":
+        return (f"The ReLU run on the orthogonal set is flagged ({reason}), so nothing is concluded about its "
+                "directions or its norm.")
+    head = (f"ReLU on the orthogonal set: the first two principal components explain {evr2:.5f} of the variance of "
+            f"the final neurons and the norm is {100 * gap:.3f}% above the minimum-norm interpolator's "
+            f"{min_norm:.6f}")
+    if evr2 > 0.999 and gap < 1e-3:
+        return head + ": the two directions of [5]."
+    if evr2 > 0.99:
+        return head + (": close to, not exactly, the two directions of [5]; a third group of neurons keeps a small "
+                       "share (the thesis read 'fully explained' off its bar chart).")
+    return head + ": not the two directions of [5]."
 
 
 def pca_panels(axes, traj, title: str):
@@ -65,6 +87,15 @@ def pca_panels(axes, traj, title: str):
     return evr
 
 
+def train_set(X, y, acts, scales, epochs: int, cfg: Config, ctx) -> list:
+    """One balanced run per activation (scale ``scales[i]`` for ``acts[i]``), in one sweep; a diverged run
+    is kept, with ``info["diverged"]``."""
+    nets = [balanced_net(X.shape[1], cfg.width, act, s, cfg.seed) for act, s in zip(acts, scales)]
+    return train_many(nets, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr), steps=epochs,
+                      record_every=max(1, epochs // cfg.records), engine=ctx.engine, on_divergence="keep",
+                      quiet=ctx.quiet)
+
+
 def check(cfg: Config) -> None:
     """One orthogonal-set scale per activation, and the snapshots of the runs in memory."""
     if len(cfg.scales_orth) != len(ACTIVATIONS):
@@ -81,16 +112,14 @@ def run(cfg: Config, ctx) -> dict:
     sets = {"orth": (*data.thesis("3.4.1"), [cfg.scales_orth[ACTIVATIONS.index(a)] for a in acts], cfg.epochs_orth),
             "nonorth": (*data.thesis_nonorthogonal(5, 5, seed=cfg.nonorth_seed), [cfg.scale_nonorth] * len(acts),
                         cfg.epochs_nonorth)}
-    out = {}
+    out, flags = {}, {}
     for key, (X, y, scales, epochs) in sets.items():
-        nets = [balanced_net(X.shape[1], cfg.width, act, s, cfg.seed)
-                for act, s in zip(acts, scales)]
-        trajs = train_many(nets, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr), steps=epochs,
-                           record_every=max(1, epochs // cfg.records), engine=ctx.engine, on_divergence="keep",
-                           quiet=ctx.quiet)
+        trajs = ctx.run("train", partial(train_set, X, y, acts, scales, epochs, cfg, ctx), dataset=key)
         fig, axes = new_figure(3, len(acts), width=4.0, height=3.2)
         for row, (act, s, t) in enumerate(zip(acts, scales, trajs)):
-            evr = pca_panels(axes[row], t, f"{act}, lambda = {s:g}")
+            h = health(t, cfg.fit_level)
+            flags[f"{key}_{act}"] = h
+            evr = pca_panels(axes[row], t, f"{act}, lambda = {s:g}{status_tag(h)}")
             out[f"evr2_{key}_{act}"] = float(evr[:2].sum())
             out[f"evr_{key}_{act}"] = evr.tolist()
             out[f"final_loss_{key}_{act}"] = float(t.train_loss[-1])
@@ -102,16 +131,17 @@ def run(cfg: Config, ctx) -> dict:
                    "loss, the explained variance ratios of a PCA of the final neurons w_j (centred), and the neurons "
                    "projected on its first two components at epochs where the loss first falls below 90, 50, 10 and 1% "
                    "of its start. First two components: "
-                   + ", ".join(f"{a} {out[f'evr2_{key}_{a}']:.6f}" for a in acts) + ".")
+                   + ", ".join(f"{a} {out[f'evr2_{key}_{a}']:.6f}{status_tag(flags[f'{key}_{a}'])}" for a in acts)
+                   + ". " + flagged_sentence({f"{a}": flags[f"{key}_{a}"] for a in acts}))
     # the printed set is orthogonal to its 8 printed decimals (|<x_k, x_l>| ~ 1e-8)
     out["min_norm_orth_relu"] = analysis.min_norm_relu_orthogonal(*data.thesis("3.4.1"), tol=1e-7)[0]
     if "relu" in acts:
         gap = out["theta_norm_orth_relu"] / out["min_norm_orth_relu"] - 1
-        ctx.note(f"ReLU on the orthogonal set: the first two principal components explain "
-                 f"{out['evr2_orth_relu']:.5f} of the variance of the final neurons and the norm is {100 * gap:.3f}% above "
-                 f"the minimum-norm interpolator's {out['min_norm_orth_relu']:.6f}: close to, not exactly, the two "
-                 "directions of [5]; a third group of neurons, active on only one of the two negative points, keeps a "
-                 "small share (the thesis read 'fully explained' off its bar chart).")
+        h = flags["orth_relu"]
+        ctx.note(two_directions_sentence(out["evr2_orth_relu"], gap, out["min_norm_orth_relu"], h["status"],
+                                         h["reason"]))
+    out["health"] = {k: h["status"] for k, h in flags.items()}
+    out["excluded"] = {k: h["reason"] for k, h in flags.items() if h["status"] != "ok"}
     return out
 
 

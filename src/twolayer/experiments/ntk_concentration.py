@@ -1,5 +1,8 @@
 """Seed 002, exercise 1: the empirical first-layer NTK of a ReLU network concentrates around its
-infinite-width limit like p^(-1/2), and its smallest eigenvalue converges to the limit's."""
+infinite-width limit like p^(-1/2), and its smallest eigenvalue converges to the limit's.
+
+The Monte Carlo kernels of one width over all seeds are one stored unit (``ctx.run("kernels", ...,
+p=p, index=i)``); the slope is fitted per seed and reported as mean +- sd over seeds."""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis import spread
 from ..errors import InvalidParameter
 from ..init import init_net
 from ..ntk import analytic_ntk, empirical_ntk
-from ..plots import label, new_figure
+from ..plots import label, mean_band, new_figure
 from . import Experiment, register
 from .base import param
 from .budget import SEED_MAX
@@ -56,51 +60,115 @@ def check(cfg: Config) -> None:
                                f"{MAX_PREACTIVATIONS:.0e} pre-activations; lower the largest exponent or n")
 
 
+def per_seed_slopes(x, values) -> np.ndarray:
+    """The log-log slope of each seed's curve, (R,), from ``values`` (S settings x R seeds) against
+    ``x`` (S,): one least-squares fit of log(values[:, r]) on log(x) per seed, over its finite positive
+    entries (NaN when fewer than two)."""
+    x, v = np.asarray(x, dtype=float), np.asarray(values, dtype=float)
+    out = np.full(v.shape[1], np.nan)
+    for r in range(v.shape[1]):
+        ok = np.isfinite(v[:, r]) & (v[:, r] > 0)
+        if ok.sum() >= 2 and len(set(x[ok])) >= 2:
+            out[r] = np.polyfit(np.log(x[ok]), np.log(v[ok, r]), 1)[0]
+    return out
+
+
+def slope_sentence(s: dict, theory: float = -0.5) -> str:
+    """A fitted slope's spread (``spread`` dict) against the theory: consistent when the mean lies
+    within two standard deviations of the seeds' slopes, else shallower or steeper by how much."""
+    text = f"{s['mean']:.3f} +- {s['sd']:.3f} (mean +- sd over {s['n']} seeds)"
+    gap = s["mean"] - theory
+    if s["n"] < 2:
+        return f"{s['mean']:.3f} (one seed: no spread to compare with the theory's {theory:g} by)"
+    if abs(gap) <= 2 * s["sd"]:
+        return f"{text}, consistent with the theory's {theory:g}"
+    return (f"{text}, {'shallower' if gap > 0 else 'steeper'} than the theory's {theory:g} by {abs(gap):.3f} "
+            f"({abs(gap) / s['sd']:.1f} sd)")
+
+
+def hoeffding_sentence(above: int, total: int, delta: float) -> str:
+    """How the bound of part (b), meant to hold with probability 1 - delta per draw, fared."""
+    if above == 0:
+        return f"the Hoeffding bound of part (b) holds in all {total} draws (it ignores the averaging over entries)"
+    return (f"the Hoeffding bound of part (b) fails in {above} of {total} draws ({100 * above / total:.1f}%, against "
+            f"the {100 * delta:g}% it allows)")
+
+
+def lambda_sentence(lam: dict, limit: float, positive: int, p: int) -> str:
+    """Part (c) from lambda_min(K_hat) over the seeds at the largest width p: its spread, its distance
+    to lambda_min(K), and how many draws have it positive."""
+    rel = abs(lam["mean"] - limit) / abs(limit)
+    tail = (f"all {lam['n']} draws have lambda_min > 0, so for wide networks the kernel is invertible with high "
+            "probability (part (c))" if positive == lam["n"] else
+            f"only {positive} of {lam['n']} draws have lambda_min > 0: these widths do not yet show part (c)")
+    return (f"at p = {p}, lambda_min(K_hat) = {lam['mean']:.4g} +- {lam['sd']:.2g}, {100 * rel:.1f}% from "
+            f"lambda_min(K) = {limit:.4g}; {tail}")
+
+
+def kernels_at(cfg: Config, X, K, p: int, i: int) -> dict:
+    """Relative Frobenius errors ||K_hat - K||_F / ||K||_F and lambda_min(K_hat), (seeds,) each, of the
+    empirical first-layer NTK of ``cfg.seeds`` independent networks of width p (index i of the sweep)."""
+    err, lam = np.zeros(cfg.seeds), np.zeros(cfg.seeds)
+    for s in range(cfg.seeds):
+        # a_j = +-1 (only a_j^2 = 1 enters the first-layer kernel), w_j ~ N(0, I_d), scale p^(-1/2)
+        net = init_net(cfg.d, int(p), "relu", "ntk", init="fixed_outer", scale=1.0, outer_scale=1.0,
+                       seed=cfg.seed + 1 + 1000 * s + i)
+        K_hat = empirical_ntk(net, X, layers="inner")
+        err[s] = np.linalg.norm(K_hat - K) / np.linalg.norm(K)
+        lam[s] = np.linalg.eigvalsh(K_hat)[0]
+    return {"err": err, "lam": lam}
+
+
 def run(cfg: Config, ctx) -> dict:
     check(cfg)
     X = sphere_points(cfg.n, cfg.d, cfg.seed)
     K = analytic_ntk(X, activation="relu", layers="inner")
     lam_limit = float(np.linalg.eigvalsh(K)[0])
     widths = np.array([2 ** k for k in cfg.log2_widths])
-    err = np.zeros((len(widths), cfg.seeds))
-    lam = np.zeros_like(err)
-    for i, p in enumerate(widths):
-        for s in range(cfg.seeds):
-            # a_j = +-1 (only a_j^2 = 1 enters the first-layer kernel), w_j ~ N(0, I_d), scale p^(-1/2)
-            net = init_net(cfg.d, int(p), "relu", "ntk", init="fixed_outer", scale=1.0, outer_scale=1.0,
-                           seed=cfg.seed + 1 + 1000 * s + i)
-            K_hat = empirical_ntk(net, X, layers="inner")
-            err[i, s] = np.linalg.norm(K_hat - K) / np.linalg.norm(K)
-            lam[i, s] = np.linalg.eigvalsh(K_hat)[0]
+    units = [ctx.run("kernels", lambda p=p, i=i: kernels_at(cfg, X, K, p, i), p=int(p), index=i)
+             for i, p in enumerate(widths)]
+    err = np.array([u["err"] for u in units])          # (widths, seeds)
+    lam = np.array([u["lam"] for u in units])
     mean = err.mean(axis=1)
-    slope, intercept = np.polyfit(np.log(widths), np.log(mean), 1)
+    slope = spread(per_seed_slopes(widths, err))
+    intercept = float(np.mean(np.log(mean) - slope["mean"] * np.log(widths)))
+    bound = hoeffding_bound(cfg.n, widths, cfg.delta) / np.linalg.norm(K)
+    above = int((err > bound[:, None]).sum())
+    lam_last = spread(lam[-1])
+    hoeffding_text = hoeffding_sentence(above, err.size, cfg.delta)
+    lambda_text = lambda_sentence(lam_last, lam_limit, int((lam[-1] > 0).sum()), int(widths[-1]))
 
     fig, axes = new_figure(2, 1, width=4.6, height=3.8)
     ax = axes[0, 0]
-    ax.loglog(widths, err, ".", color="tab:blue", alpha=0.25, ms=3)
-    ax.loglog(widths, mean, "o-", color="tab:blue", label="mean over seeds")
-    ax.loglog(widths, np.exp(intercept) * widths ** slope, "k--", lw=1, label=f"fit: slope {slope:.3f}")
-    bound = hoeffding_bound(cfg.n, widths, cfg.delta) / np.linalg.norm(K)
-    ax.loglog(widths, bound, ":", color="tab:red", label=f"Hoeffding bound (prob. {1 - cfg.delta:g})")
+    ax.plot(np.repeat(widths, cfg.seeds), err.ravel(), ".", color="tab:blue", alpha=0.25, ms=3)
+    mean_band(ax, widths, err, band="sd", colour="tab:blue", label="mean +- sd over seeds")
+    ax.plot(widths, np.exp(intercept) * widths ** slope["mean"], "k--", lw=1,
+            label=f"slope {slope['mean']:.3f} +- {slope['sd']:.3f}")
+    ax.plot(widths, bound, ":", color="tab:red", label=f"Hoeffding bound (prob. {1 - cfg.delta:g})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     label(ax, "width p", r"$\|\hat K - K\|_F / \|K\|_F$", "Concentration of the first-layer NTK", legend=True,
           fontsize=8)
     ax = axes[0, 1]
-    ax.semilogx(widths, lam, ".", color="tab:green", alpha=0.25, ms=3)
-    ax.semilogx(widths, lam.mean(axis=1), "o-", color="tab:green", label=r"$\lambda_{min}(\hat K)$, mean")
+    ax.plot(np.repeat(widths, cfg.seeds), lam.ravel(), ".", color="tab:green", alpha=0.25, ms=3)
+    mean_band(ax, widths, lam, band="sd", colour="tab:green", label=r"$\lambda_{min}(\hat K)$, mean +- sd")
     ax.axhline(lam_limit, color="k", ls="--", lw=1, label=rf"$\lambda_{{min}}(K)$ = {lam_limit:.4f}")
+    ax.set_xscale("log")
     label(ax, "width p", "smallest eigenvalue", "Smallest eigenvalue against width", legend=True, fontsize=8)
     ctx.figure(fig, "concentration", "Concentration with width",
-               f"Left: relative Frobenius error of the empirical first-layer NTK (ReLU, a_j = +-1, w_j ~ N(0, I_{cfg.d})) on "
-               f"n = {cfg.n} points of the unit sphere, {cfg.seeds} seeds per width (dots) and their mean; the fitted "
-               f"log-log slope is {slope:.3f} (theory: -1/2); the Hoeffding bound of part (b) holds with room to spare "
-               f"(it ignores the averaging over entries). Right: lambda_min of the empirical kernel approaches "
-               f"lambda_min(K) = {lam_limit:.4g} > 0, so for wide networks the kernel is invertible with high "
-               f"probability (part (c)).")
+               f"Left: relative Frobenius error of the empirical first-layer NTK (ReLU, a_j = +-1, w_j ~ N(0, "
+               f"I_{cfg.d})) on "
+               f"n = {cfg.n} points of the unit sphere, {cfg.seeds} seeds per width (dots), their mean and +- one sd "
+               f"(band). The log-log slope fitted to each seed's curve is {slope_sentence(slope)}; "
+               f"{hoeffding_text}. Right: lambda_min of the empirical kernel, mean +- sd: {lambda_text}.")
     ctx.note("Seed 002, exercise 1. The kernel is (4) of the sheet, K_hat_ij = <x_i, x_j>/p sum_j a_j^2 "
              "sigma'(<w_j, x_i>) sigma'(<w_j, x_j>), against its limit <x, x'> (1/2 - theta/(2 pi)) (formula (2) as "
              "printed leaves out the factor <x, x'>), computed by tl.ntk.empirical_ntk and tl.ntk.analytic_ntk.")
-    return {"widths": widths.tolist(), "rel_error_mean": mean.tolist(), "slope": float(slope),
-            "lambda_min_limit": lam_limit, "lambda_min_mean": lam.mean(axis=1).tolist()}
+    return {"widths": widths.tolist(), "rel_error_mean": mean.tolist(), "rel_error_sd": err.std(axis=1, ddof=1).tolist()
+            if cfg.seeds > 1 else [0.0] * len(widths), "slope": slope["mean"], "slope_spread": slope,
+            "hoeffding_violations": above, "draws": int(err.size),
+            "lambda_min_limit": lam_limit, "lambda_min_mean": lam.mean(axis=1).tolist(),
+            "lambda_min_largest_width": lam_last, "lambda_min_positive_largest_width": int((lam[-1] > 0).sum())}
 
 
 register(Experiment(

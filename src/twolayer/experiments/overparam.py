@@ -1,13 +1,20 @@
 """Seed 000, exercise 3: why width makes gradient descent converge (the figures at the end of the
-blog post "gradient-descent-neural-networks-global-convergence" that the sheet cites)."""
+blog post "gradient-descent-neural-networks-global-convergence" that the sheet cites).
+
+Stored units: the restarts of each 1-D width (``ctx.run("restarts_1d", width=m)``, loss curves and
+final networks) and the particle run of each 2-D width (``ctx.run("particles_2d", width=m)``, with
+parameter snapshots for the paths and the animation).
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import data
+from ..analysis import run_health
 from ..errors import InvalidParameter
 from ..init import init_net
 from ..net import Net
@@ -19,6 +26,7 @@ from ..trajectory import log_steps
 from . import Experiment, register
 from .base import param
 from .budget import SEED_MAX
+from .init_scale import mass_near_teacher
 
 MAX_STREAM = 10_000_000   # samples of the 1-D one-pass stream (steps_1d x batch), each record evaluates them all
 
@@ -29,6 +37,8 @@ class Config:
     restarts: int = param(20, "Random restarts per 1-D width.", ge=1, le=1000)
     steps_1d: int = param(60_000, "One-pass SGD steps of each 1-D run (each sees steps_1d x batch fresh samples).",
                           ge=1, le=600_000)
+    records_1d: int = param(25, "Log-spaced recorded points of each 1-D run; each one evaluates the training loss on "
+                            "the whole stream.", ge=2, le=200)
     batch: int = param(16, "SGD minibatch size in 1-D.", ge=1, le=160)
     lr_1d: float = param(0.03, "Per-neuron SGD step in 1-D: SGD runs with lr_1d * m (mean-field convention).", gt=0,
                          le=100)
@@ -39,13 +49,126 @@ class Config:
     lr_2d: float = param(0.5, "Per-neuron GD step in 2-D: GD runs with lr_2d * m.", gt=0, le=100)
     scale_2d: float = param(0.1, "Initialisation scale of the 2-D students (small: particles start near 0).", gt=0,
                             le=100)
-    converged_below: float = param(1e-3, "Test error below which a 1-D restart counts as converged.", gt=0, le=10)
+    converged_below: float = param(1e-3, "Test error (1-D) or training loss (2-D) below which a run counts as "
+                                   "converged.", gt=0, le=10)
+    stall_factor: float = param(2.0, "A run that has not converged has stalled when its error fell by less than this "
+                                "factor over the second half of its steps.", gt=1, le=1000)
+    near_degrees: float = param(10.0, "A 2-D teacher direction is covered when a tenth of the student's output mass "
+                                "lies within this angle (degrees) of it, same sign.", gt=0, le=90)
+    gif_frames: int = param(120, "Frames of the particle animation at most (one per recorded snapshot; about 55 are recorded).",
+                            ge=2, le=1000)
     gif_width: int = param(100, "Width of the 2-D student in the animation (the widest when not in widths_2d).", ge=1,
                            le=10_000)
     seed: int = param(0, "Random seed of the data, the teacher and the students.", ge=0, le=SEED_MAX)
 
 
-QUICK = {"restarts": 6, "steps_2d": 8_000, "n_2d": 200}
+# quick: a doubled 1-D step lets every m = 100 restart converge in a quarter of the steps; a shorter animation
+QUICK = {"restarts": 6, "steps_1d": 15_000, "records_1d": 10, "lr_1d": 0.06, "steps_2d": 5_000, "n_2d": 200,
+         "gif_frames": 15}
+
+
+# -- numbers and sentences (pure) ----------------------------------------------------------------------
+def stalled(steps, loss, factor: float) -> bool:
+    """Whether the recorded ``loss`` fell by less than ``factor`` between the recorded point nearest
+    the middle step and the end (a plateau, as opposed to slow but steady progress)."""
+    steps, loss = np.asarray(steps, dtype=float), np.asarray(loss, dtype=float)
+    mid = int(np.argmin(np.abs(steps - steps[-1] / 2)))
+    return bool(loss[mid] < factor * loss[-1])
+
+
+def convergence_sentence(widths, n_ok, n_conv, n_stalled, level: float, factor: float) -> str:
+    """What the restarts show about width: ``n_ok`` healthy restarts per width, ``n_conv`` of them
+    below ``level``, ``n_stalled`` of the others on a plateau (error down by less than ``factor``
+    over the second half)."""
+    counts = ", ".join(f"m = {m}: {c}/{n}" for m, n, c in zip(widths, n_ok, n_conv))
+    text = f"Restarts below {level:g}: {counts}."
+    failed = [(m, n - c, s) for m, n, c, s in zip(widths, n_ok, n_conv, n_stalled) if c < n]
+    if not failed:
+        return text + " Every restart converges at every width."
+    stuck = ", ".join(f"{s} of the {f} at m = {m}" for m, f, s in failed)
+    why = (f" The restarts that did not converge had stalled ({stuck}: the error fell by less than {factor:g}x over "
+           "the second half of training), so they are stuck rather than slow" if all(s == f for _, f, s in failed)
+           else f" Of the restarts that did not converge, {stuck} had stalled (error down by less than {factor:g}x "
+                "over the second half); the others were still improving and may only be slow")
+    widest_all = n_conv[-1] == n_ok[-1] and n_ok[-1] > 0
+    if widest_all:
+        return text + f" Every restart of the widest network (m = {widths[-1]}) converges; narrower ones do not always." \
+            + why + "."
+    return text + f" Even at m = {widths[-1]} some restarts do not converge." + why + "."
+
+
+def loss_state(steps, loss, level: float, factor: float) -> str:
+    """"converged" (final loss below ``level``), "on a plateau" (above it and :func:`stalled`) or
+    "still falling"."""
+    if loss[-1] < level:
+        return "converged"
+    return "on a plateau" if stalled(steps, loss, factor) else "still falling"
+
+
+def particle_sentence(widths, finals, states, covered, teacher_neurons: int) -> str:
+    """The 2-D runs: final loss, its state (:func:`loss_state`) and how many of the teacher's
+    directions the particles cover, per width."""
+    parts = [f"m = {m}: final loss {f:.2g} ({st}), {c}/{teacher_neurons} teacher directions covered"
+             for m, f, st, c in zip(widths, finals, states, covered)]
+    missing = [i for i, c in enumerate(covered) if c < teacher_neurons]
+    if not missing:
+        tail = " Every student covers all teacher directions."
+    else:
+        which = ", ".join(str(widths[i]) for i in missing)
+        kept = {states[i] for i in missing}
+        tail = (f" The students that miss a teacher direction (m = {which}) end "
+                + (f"{kept.pop()}." if len(kept) == 1 else "in different states."))
+    return "; ".join(parts) + "." + tail
+
+
+def covered_directions(net, teacher, degrees: float, share: float = 0.1) -> int:
+    """Teacher neurons with at least ``share`` of the student's output mass within ``degrees`` of their
+    direction (same output sign)."""
+    return int(sum(mass_near_teacher(net.a, net.W, teacher.a[k:k + 1], teacher.W[k:k + 1], degrees) >= share
+                   for k in range(len(teacher.a))))
+
+
+# -- 1-D: triangle wave, restarts ----------------------------------------------------------------------
+def segment_seed(seed: int, k: int) -> int:
+    """The SGD order seed of segment ``k`` of the restart with seed ``seed``."""
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+
+
+def restarts_1d(cfg, m: int, stream, ctx) -> dict:
+    """The stored unit of width ``m``: ``restarts`` runs of one-pass SGD on the stream.
+
+    Each run is trained segment by segment between its recorded steps s_0 = 0 < s_1 < ... < s_T =
+    steps_1d (log-spaced): segment k takes the stream's samples [B s_k, B s_{k+1}) in a fresh random
+    order. That is one pass over fresh samples, as one run over the whole stream would be, but the
+    training loss is evaluated only on each segment (twice) instead of on the whole stream at every
+    recorded point. Returns the recorded steps (T+1,), the test error (R, T+1), the loss on each
+    segment's fresh samples before training on them (R, T), the final networks and which runs diverged
+    (their curves stop there, NaN after).
+    """
+    X, y, xt, yt = stream
+    B = cfg.batch
+    seeds = [cfg.seed + 1 + r for r in range(cfg.restarts)]
+    nets = [init_net(1, m, "relu", "mean-field", bias=True, init="sphere", scale=1.0, seed=s) for s in seeds]
+    bounds = log_steps(cfg.steps_1d, cfg.records_1d)
+    test = np.full((len(nets), len(bounds)), np.nan)
+    fresh = np.full((len(nets), len(bounds) - 1), np.nan)
+    diverged = np.zeros(len(nets), dtype=bool)
+    alive = list(range(len(nets)))
+    for k, (s0, s1) in enumerate(zip(bounds[:-1], bounds[1:])):
+        runs = train_many([nets[i] for i in alive], X[s0 * B:s1 * B], y[s0 * B:s1 * B], loss="square",
+                          reduction="mean", optimizer=SGD(cfg.lr_1d * m, B), seed=[segment_seed(seeds[i], k) for i in alive],
+                          steps=int(s1 - s0), record_at=[0, int(s1 - s0)], X_test=xt, y_test=yt, snapshots=False,
+                          on_divergence="keep", processes=1, engine=ctx.engine, quiet=ctx.quiet)
+        for i, r in zip(alive, runs):
+            test[i, k], fresh[i, k] = r.test_loss[0], r.train_loss[0]
+            if "diverged" in r.info:
+                diverged[i] = True
+            else:
+                test[i, k + 1], nets[i] = r.test_loss[-1], r.final
+        alive = [i for i in alive if not diverged[i]]
+        if not alive:
+            break
+    return {"steps": bounds, "test": test, "fresh_loss": fresh, "final": nets, "diverged": diverged}
 
 
 def one_dimensional(cfg, ctx):
@@ -54,43 +177,52 @@ def one_dimensional(cfg, ctx):
     X, y = data.triangle_data(cfg.steps_1d * B, seed=cfg.seed)  # one pass: each sample used once
     xt = np.linspace(-1, 1, 1001)[:, None]
     yt = data.triangle_wave(xt[:, 0])
-    record = log_steps(cfg.steps_1d, 25)  # each record evaluates the loss on the whole stream
-    results = {}
-    for m in cfg.widths_1d:
-        seeds = [cfg.seed + 1 + r for r in range(cfg.restarts)]
-        nets = [init_net(1, m, "relu", "mean-field", bias=True, init="sphere", scale=1.0, seed=s) for s in seeds]
-        results[m] = train_many(nets, X, y, loss="square", reduction="mean", optimizer=SGD(cfg.lr_1d * m, B),
-                                seed=seeds, steps=cfg.steps_1d, record_at=record, X_test=xt, y_test=yt,
-                                snapshots=False, engine=ctx.engine, quiet=ctx.quiet)
+    results = {m: ctx.run("restarts_1d", functools.partial(restarts_1d, cfg, m, (X, y, xt, yt), ctx), width=m)
+               for m in cfg.widths_1d}
     fig, axes = new_figure(len(cfg.widths_1d), 2, width=3.6, height=3.0)
-    final = {}
+    stats, flags = {}, []
     for col, m in enumerate(cfg.widths_1d):
+        res = results[m]
+        health = [run_health(curve, diverged=bool(div)) for curve, div in zip(res["test"], res["diverged"])]
+        ok = [h["status"] == "ok" for h in health]
+        flags += [{"width": m, "restart": i, "status": h["status"], "reason": h["reason"]}
+                  for i, h in enumerate(health) if h["status"] != "ok"]
+        final = res["test"][:, -1]
+        conv = [o and f < cfg.converged_below for o, f in zip(ok, final)]
+        stall = [o and not c and stalled(res["steps"], curve, cfg.stall_factor)
+                 for o, c, curve in zip(ok, conv, res["test"])]
+        stats[m] = {"ok": int(sum(ok)), "converged": int(sum(conv)), "stalled": int(sum(stall)),
+                    "median": float(np.median(final[ok])) if any(ok) else float("nan")}
         ax = axes[0, col]
-        for run in results[m]:
-            ax.plot(xt[:, 0], run.final(xt), lw=0.8, alpha=0.6)
+        for net, good in zip(res["final"], ok):
+            ax.plot(xt[:, 0], net(xt), lw=0.8, alpha=0.6, ls="-" if good else ":")
         ax.plot(xt[:, 0], yt, "k--", lw=1.5, label="target")
         ax.set_title(f"m = {m}: {cfg.restarts} restarts")
         ax.set_xlabel("x")
         ax.set_ylim(-1.6, 1.6)
         ax.legend(loc="lower right", fontsize=7)
         ax = axes[1, col]
-        for run in results[m]:
-            ax.plot(run.steps[1:], np.log10(np.maximum(run.test_loss[1:], 1e-16)), lw=0.8, alpha=0.7)
+        for curve, good in zip(res["test"], ok):
+            ax.plot(res["steps"][1:], np.log10(np.maximum(curve[1:], 1e-16)), lw=0.8, alpha=0.7,
+                    ls="-" if good else ":")
         ax.axhline(np.log10(cfg.converged_below), color="0.3", ls=":")
         ax.set_xscale("log")
         ax.set_xlabel("SGD iteration")
         ax.set_ylabel("log10 test error")
-        final[m] = np.array([run.test_loss[-1] for run in results[m]])
-    frac = {m: float(np.mean(final[m] < cfg.converged_below)) for m in cfg.widths_1d}
+    w = list(cfg.widths_1d)
+    sentence = convergence_sentence(w, [stats[m]["ok"] for m in w], [stats[m]["converged"] for m in w],
+                                    [stats[m]["stalled"] for m in w], cfg.converged_below, cfg.stall_factor)
+    left_out = ("Left out (dotted): " + "; ".join(f"m = {f['width']}, restart {f['restart']}: {f['status']} "
+                                                 f"({f['reason']})" for f in flags) + "." if flags else "")
     ctx.figure(fig, "triangle_wave", "1D: learned predictors and test error (triangle wave)",
                f"Top: the target (dashed, exactly 5 ReLU neurons with bias) and the predictors of {cfg.restarts} random "
                f"restarts per width after {cfg.steps_1d} one-pass SGD steps (fresh minibatches of {B}). Bottom: log10 test "
-               f"error against iterations. Share of restarts below {cfg.converged_below:g}: "
-               + ", ".join(f"m = {m}: {frac[m]:.0%}" for m in cfg.widths_1d)
-               + ". Narrow networks get stuck in bad local minima; wide ones always converge.")
-    return frac, {m: float(np.median(final[m])) for m in cfg.widths_1d}
+               f"error (1001 points on [-1, 1]) against iterations, at {cfg.records_1d} log-spaced points. {sentence} "
+               f"{left_out}")
+    return stats, flags, sentence
 
 
+# -- 2-D: particles -------------------------------------------------------------------------------------
 def square_teacher(seed: int) -> Net:
     """4 unit neurons a quarter turn apart (random common rotation), output signs +, -, +, -;
     f*(x) = (1/4) sum_j a_j relu(b_j . x)."""
@@ -99,41 +231,49 @@ def square_teacher(seed: int) -> Net:
     return Net(np.array([1.0, -1.0, 1.0, -1.0]), W, None, "relu", "mean-field")
 
 
+def particles_2d(cfg, m: int, X, y, ctx):
+    """The stored unit of width ``m``: full-batch GD from a small start, with snapshots."""
+    net = init_net(2, m, "relu", "mean-field", init="sphere", scale=cfg.scale_2d, seed=cfg.seed + 1)
+    return train(net, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr_2d * m), steps=cfg.steps_2d,
+                 record_at=log_steps(cfg.steps_2d, 60), engine=ctx.engine, quiet=ctx.quiet)
+
+
 def two_dimensional(cfg, ctx):
     """Teacher with 4 unit neurons in the plane, students of growing width, full-batch GD."""
     teacher = square_teacher(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     X = rng.standard_normal((cfg.n_2d, 2))
     y = teacher(X)
-    record = log_steps(cfg.steps_2d, 60)
-    runs = {}
-    for m in cfg.widths_2d:
-        net = init_net(2, m, "relu", "mean-field", init="sphere", scale=cfg.scale_2d, seed=cfg.seed + 1)
-        runs[m] = train(net, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr_2d * m), steps=cfg.steps_2d,
-                        record_at=record, engine=ctx.engine, quiet=ctx.quiet)
+    runs = {m: ctx.run("particles_2d", functools.partial(particles_2d, cfg, m, X, y, ctx), width=m)
+            for m in cfg.widths_2d}
     fig, axes = new_figure(len(cfg.widths_2d), 1, width=3.3, height=3.3)
     for ax, m in zip(axes[0], cfg.widths_2d):
         particle_paths(ax, runs[m], teacher=teacher, title=f"m = {m}", max_paths=200)
     axes[0, 0].legend(loc="lower left", fontsize=7)
+    finals = {m: float(runs[m].train_loss[-1]) for m in cfg.widths_2d}
+    state = {m: loss_state(runs[m].steps, runs[m].train_loss, cfg.converged_below, cfg.stall_factor)
+             for m in cfg.widths_2d}
+    covered = {m: covered_directions(runs[m].final, teacher, cfg.near_degrees) for m in cfg.widths_2d}
+    w = list(cfg.widths_2d)
+    sentence = particle_sentence(w, [finals[m] for m in w], [state[m] for m in w], [covered[m] for m in w], 4)
     ctx.figure(fig, "particles", "2D: particle trajectories",
                f"Paths of the particles |a_j| b_j from their small start (scale {cfg.scale_2d:g}) to the end of "
-               f"{cfg.steps_2d} GD steps (dots), for each width; stars: the 4 teacher neurons (unit norm). With many "
-               "particles every teacher direction is reached; with few, some teacher neurons stay uncovered. Teacher: "
-               "4 unit neurons a quarter turn apart with output signs +, -, +, -.")
+               f"{cfg.steps_2d} GD steps (dots), for each width (one seed); stars: the 4 teacher neurons (unit norm, a "
+               "quarter turn apart, output signs +, -, +, -). A teacher direction counts as covered when a tenth of the "
+               f"student's output mass lies within {cfg.near_degrees:g} degrees of it with the same sign. {sentence}")
     fig, ax = new_figure(1, 1, width=5.5, height=3.8)
-    per_neuron_time = cfg.lr_2d * record  # every run records at the same steps
-    loss_curve(ax[0, 0], per_neuron_time, {f"m = {m}": runs[m].train_loss for m in cfg.widths_2d},
+    per_neuron_time = cfg.lr_2d * runs[w[0]].steps  # every run records at the same steps
+    loss_curve(ax[0, 0], per_neuron_time, {f"m = {m}": runs[m].train_loss for m in w},
                xlabel="time (per-neuron step x iterations)", logx=True, title="2D: training loss")
-    finals = {m: float(runs[m].train_loss[-1]) for m in cfg.widths_2d}
     ctx.figure(fig, "particle_losses", "2D: training loss against time",
-               "Loss curves of the four students: " + ", ".join(f"m = {m}: {finals[m]:.2g}" for m in cfg.widths_2d)
-               + " at the end. A student that misses a teacher direction stalls on a plateau; wide ones keep "
-                 "decreasing towards 0.")
+               f"Loss curves of the {len(w)} students (one seed each). Converged: loss below {cfg.converged_below:g}; "
+               f"on a plateau: above it, and fell by less than "
+               f"{cfg.stall_factor:g}x over the second half of the steps. {sentence}")
     gif = ctx.folder / "figures" / "particles.gif"
-    m_gif = cfg.gif_width if cfg.gif_width in runs else cfg.widths_2d[-1]
-    animate_particles(runs[m_gif], gif, teacher=teacher, title=f"m = {m_gif}")
+    m_gif = cfg.gif_width if cfg.gif_width in runs else w[-1]
+    animate_particles(runs[m_gif], gif, teacher=teacher, title=f"m = {m_gif}", max_frames=cfg.gif_frames)
     ctx.note(f"Animated particles of the m = {m_gif} student: [figures/particles.gif](figures/particles.gif).")
-    return finals
+    return finals, state, covered, sentence
 
 
 def check(cfg: Config) -> None:
@@ -145,14 +285,20 @@ def check(cfg: Config) -> None:
 
 def run(cfg: Config, ctx) -> dict:
     check(cfg)
-    frac, median = one_dimensional(cfg, ctx)
-    finals = two_dimensional(cfg, ctx)
+    stats, flags, sentence_1d = one_dimensional(cfg, ctx)
+    finals, state, covered, sentence_2d = two_dimensional(cfg, ctx)
     ctx.note("Model: f(x) = (1/m) sum_j a_j relu(b_j . x + c_j) (bias in 1D, none in 2D), sphere initialisation "
              "((b_j, c_j) on the unit circle, a_j = +-1, times the scale), square loss (1/n). Mean-field step "
              f"convention: the per-neuron steps {cfg.lr_1d:g} (1D, SGD) and {cfg.lr_2d:g} (2D, GD) are multiplied by m.")
-    return {"widths": list(cfg.widths_1d), "fraction_converged": [frac[m] for m in cfg.widths_1d],
-            "median_final_test_error": [median[m] for m in cfg.widths_1d],
-            "widths_2d": list(cfg.widths_2d), "particle_final_loss": [finals[m] for m in cfg.widths_2d]}
+    ctx.note(f"1D: {sentence_1d} 2D: {sentence_2d}")
+    w1, w2 = list(cfg.widths_1d), list(cfg.widths_2d)
+    return {"widths": w1,
+            "fraction_converged": [stats[m]["converged"] / stats[m]["ok"] if stats[m]["ok"] else None for m in w1],
+            "restarts_ok": [stats[m]["ok"] for m in w1], "restarts_converged": [stats[m]["converged"] for m in w1],
+            "restarts_stalled": [stats[m]["stalled"] for m in w1],
+            "median_final_test_error": [stats[m]["median"] for m in w1], "flagged": flags,
+            "widths_2d": w2, "particle_final_loss": [finals[m] for m in w2],
+            "particle_state": [state[m] for m in w2], "teacher_directions_covered": [covered[m] for m in w2]}
 
 
 register(Experiment(
