@@ -15,7 +15,7 @@ from twolayer.errors import InvalidParameter
 from twolayer.experiments import EXPERIMENTS
 
 # string settings without a fixed set of values: (experiment, key) -> why
-FREE_TEXT = {("mnist-stable-rank", "data_dir"): "a folder path"}
+FREE_TEXT = {("mnist-stable-rank", "data_dir"): "a folder path", ("relu-1d", "data_dir"): "a folder path"}
 # experiments whose check(cfg, ...) takes more than the config: the extra arguments of their run
 CHECK_ARGS = {"init-scale-2d": (2,), "hidden-structure": (10,)}
 

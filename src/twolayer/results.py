@@ -20,8 +20,8 @@ from .jsonsafe import json_safe
 from .errors import InvalidParameter
 from .outdir import ResultsFolder, check_out, check_root, read_manifest, write_root_file
 from .provenance import provenance
-from .runstore import REDRAWING, STORE, MissingRun, RunStore, code_hash
-from .train import ENGINES_USED, compile_seconds
+from .runstore import STORE, MissingRun, RunStore, code_hash
+from .train import ENGINES_USED, REDRAWING, compile_seconds
 
 
 def write_json(path: Path, obj) -> None:

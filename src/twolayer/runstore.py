@@ -24,7 +24,6 @@ Values are trees of dicts, lists, tuples, numpy arrays, numbers, strings, None,
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import hashlib
 import json
@@ -40,11 +39,10 @@ import numpy as np
 from .errors import TwolayerError, TwolayerWarning
 from .jsonsafe import json_safe
 from .net import Net
+from .train import ENGINES_USED, REDRAWING
 from .trajectory import Trajectory
 
 STORE = "store"
-# Set while redrawing: any training outside a stored unit is a bug, and train() refuses it.
-REDRAWING: contextvars.ContextVar = contextvars.ContextVar("redrawing", default=False)
 
 
 class MissingRun(TwolayerError):
@@ -196,8 +194,6 @@ class RunStore:
         if self.redraw:
             raise MissingRun(f"cannot redraw: {self.folder.name} does not hold the stored run {name!r} "
                              f"{json.dumps(json_safe(settings))}; run the experiment again into this folder")
-        from .train import ENGINES_USED
-
         engines = set()
         token = ENGINES_USED.set(engines)
         start = time.perf_counter()

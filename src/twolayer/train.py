@@ -19,7 +19,6 @@ from .objective import Objective
 from .optim import GD, SGD, Adam, Flow, epoch_orders
 from .limits import FLOAT, check_memory
 from .progress import Progress
-from .runstore import REDRAWING
 from .trajectory import Trajectory
 
 
@@ -284,6 +283,8 @@ def train(net: Net, X, y, loss: str = "square", reduction: str | None = None, we
 
 # The engines that ran inside a block of code (a set), or None: run_experiment reads it to say in
 # config.json which engine its runs used, without threading that through every experiment.
+# Set while redrawing a results folder (twolayer.runstore): any training then is a bug, refused.
+REDRAWING: contextvars.ContextVar = contextvars.ContextVar("redrawing", default=False)
 ENGINES_USED: contextvars.ContextVar = contextvars.ContextVar("engines_used", default=None)
 
 

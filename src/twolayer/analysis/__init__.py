@@ -10,7 +10,8 @@ from .laziness import relative_weight_change, signal_fraction
 from .hessian import hessian_matrix, output_hessian_norm, output_hvp, stable_lr, top_eigenvalue
 from .minnorm import min_norm_relu_2d, min_norm_relu_orthogonal
 from .perceptron import gradient_jump, min_g_bound, perceptron_direction, perceptron_quantities
-from .seeds import band_of_best, run_health, spread
+from .seeds import (band_of_best, flagged_sentence, per_seed_slopes, run_health, slope_sentence, spread, status_tag,
+                    traj_health)
 from .phases import first_below, loss_fraction_indices, plateaus, sample_fit_steps
 from .univariate import bias_input_as_bias, kink_jumps, kinks, relu_interpolant
 
@@ -22,4 +23,5 @@ __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_ortho
            "max_margin", "min_norm_interpolator", "p_orthogonality", "stable_rank",
            "perceptron_direction", "perceptron_quantities", "min_g_bound", "gradient_jump",
            "p_orthogonality_guarantee", "dual_ratio_bound", "sample_fit_steps", "bias_input_as_bias",
-           "loss_fraction_indices", "min_norm_relu_2d", "neuron_pca", "run_health", "spread", "band_of_best"]
+           "loss_fraction_indices", "min_norm_relu_2d", "neuron_pca", "run_health", "spread", "band_of_best",
+           "traj_health", "flagged_sentence", "status_tag", "per_seed_slopes", "slope_sentence"]

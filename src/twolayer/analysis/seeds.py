@@ -95,4 +95,51 @@ def band_of_best(values, *, lower_is_better: bool = True) -> tuple[int, list[int
     return best, band
 
 
-__all__ = ["STATUSES", "run_health", "spread", "band_of_best"]
+def traj_health(traj, fit_level: float) -> dict:
+    """:func:`run_health` of a recorded run, the epoch of a divergence in the reason."""
+    h = run_health(traj.train_loss, fit_level=fit_level, diverged="diverged" in traj.info)
+    if "diverged" in traj.info:
+        h["reason"] = f"diverged: the loss became non-finite at epoch {traj.info['diverged']['step']}"
+    return h
+
+
+def flagged_sentence(runs: dict) -> str:
+    """'Flagged, left out of the conclusions: NAME (reason); ...' for the runs of ``runs`` ({name:
+    run_health dict}) whose status is not ok; '' when every run is ok."""
+    bad = [f"{name} ({h['reason']})" for name, h in runs.items() if h["status"] != "ok"]
+    return ("Flagged, left out of the conclusions: " + "; ".join(bad) + ".") if bad else ""
+
+
+def status_tag(h: dict) -> str:
+    """' (STATUS)' for a flagged run, '' for one that is ok: appended to its legend or panel title."""
+    return "" if h["status"] == "ok" else f" ({h['status']})"
+
+
+def per_seed_slopes(x, values) -> np.ndarray:
+    """The log-log slope of each seed's curve, (R,), from ``values`` (S settings x R seeds) against
+    ``x`` (S,): one least-squares fit of log(values[:, r]) on log(x) per seed, over its finite positive
+    entries (NaN when fewer than two)."""
+    x, v = np.asarray(x, dtype=float), np.asarray(values, dtype=float)
+    out = np.full(v.shape[1], np.nan)
+    for r in range(v.shape[1]):
+        ok = np.isfinite(v[:, r]) & (v[:, r] > 0)
+        if ok.sum() >= 2 and len(set(x[ok])) >= 2:
+            out[r] = np.polyfit(np.log(x[ok]), np.log(v[ok, r]), 1)[0]
+    return out
+
+
+def slope_sentence(s: dict, theory: float = -0.5) -> str:
+    """A fitted slope's spread (``spread`` dict) against the theory: consistent when the mean lies
+    within two standard deviations of the seeds' slopes, else shallower or steeper by how much."""
+    text = f"{s['mean']:.3f} +- {s['sd']:.3f} (mean +- sd over {s['n']} seeds)"
+    gap = s["mean"] - theory
+    if s["n"] < 2:
+        return f"{s['mean']:.3f} (one seed: no spread to compare with the theory's {theory:g} by)"
+    if abs(gap) <= 2 * s["sd"]:
+        return f"{text}, consistent with the theory's {theory:g}"
+    return (f"{text}, {'shallower' if gap > 0 else 'steeper'} than the theory's {theory:g} by {abs(gap):.3f} "
+            f"({abs(gap) / s['sd']:.1f} sd)")
+
+
+__all__ = ["STATUSES", "run_health", "spread", "band_of_best", "traj_health", "flagged_sentence", "status_tag",
+           "per_seed_slopes", "slope_sentence"]

@@ -20,7 +20,8 @@ from .. import analysis, data
 from ..data import with_bias
 from ..ntk import empirical_ntk
 from ..optim import GD
-from ..plots import label, new_figure, orientation_plane, weight_plane
+from ..analysis.seeds import flagged_sentence, status_tag, traj_health as health
+from ..plots import label, log_loss_axis, new_figure, orientation_plane, weight_plane
 from ..plots.neurons import osn_points
 from ..plots.style import series_colour
 from ..sweep import train_many
@@ -63,35 +64,6 @@ def gd_runs(X, y, acts, width: int, cfg: Config, ctx, *, lr: float, steps: int, 
     nets = [balanced_net(X.shape[1], width, act, cfg.scale, cfg.seed) for act in acts]
     return train_many(nets, X, y, **THESIS_LOSS, optimizer=GD(lr), steps=steps, engine=ctx.engine,
                       on_divergence="keep", quiet=ctx.quiet, **record)
-
-
-def log_loss_axis(ax, bottom: float | None = None, top: float = 1e12) -> None:
-    """A log y axis within (bottom, top): a flagged run's curve that climbs towards overflow runs off the
-    top instead of stretching the axis past what the tick locator can draw."""
-    with np.errstate(over="ignore"):       # the autoscale margin of a loss near 1e300 overflows
-        ax.set_yscale("log")
-        lo, hi = ax.get_ylim()
-    ax.set_ylim(lo if bottom is None else bottom, min(hi, top))
-
-
-def health(traj, fit_level: float) -> dict:
-    """:func:`twolayer.analysis.run_health` of a recorded run, the epoch of a divergence in the reason."""
-    h = analysis.run_health(traj.train_loss, fit_level=fit_level, diverged="diverged" in traj.info)
-    if "diverged" in traj.info:
-        h["reason"] = f"diverged: the loss became non-finite at epoch {traj.info['diverged']['step']}"
-    return h
-
-
-def flagged_sentence(runs: dict) -> str:
-    """'Flagged, left out of the conclusions: NAME (reason); ...' for the runs of ``runs`` ({name:
-    run_health dict}) whose status is not ok; '' when every run is ok."""
-    bad = [f"{name} ({h['reason']})" for name, h in runs.items() if h["status"] != "ok"]
-    return ("Flagged, left out of the conclusions: " + "; ".join(bad) + ".") if bad else ""
-
-
-def status_tag(h: dict) -> str:
-    """' (STATUS)' for a flagged run, '' for one that is ok: appended to its legend or panel title."""
-    return "" if h["status"] == "ok" else f" ({h['status']})"
 
 
 def balance_sentence(rel: dict) -> str:

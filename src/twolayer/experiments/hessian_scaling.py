@@ -26,7 +26,8 @@ from ..train import train
 from . import Experiment, register
 from .base import param
 from .budget import SEED_MAX
-from .ntk_concentration import per_seed_slopes, slope_sentence, sphere_points
+from ..analysis.seeds import per_seed_slopes, slope_sentence
+from .ntk_concentration import sphere_points
 
 SMOOTH_ACTIVATIONS = ("tanh", "sigmoid")
 OUTER_DRAWS = ("uniform", "signs")

@@ -19,8 +19,8 @@ from ..errors import InvalidParameter
 from ..optim import GD
 from ..plots import label, new_figure
 from ..sweep import train_many
+from ..analysis.seeds import flagged_sentence, status_tag, traj_health as health
 from . import Experiment, register
-from .activation_dynamics import flagged_sentence, health, status_tag
 from .base import THESIS_LOSS, balanced_net, param
 from .budget import SEED_MAX, check_budget, recorded_points, snapshot_bytes
 

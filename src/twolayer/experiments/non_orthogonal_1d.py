@@ -15,8 +15,8 @@ from ..optim import GD
 from ..plots import label, new_figure, orientation_plane
 from ..plots.style import series_colour
 from ..sweep import train_many
+from ..analysis.seeds import flagged_sentence, status_tag, traj_health as health
 from . import Experiment, register
-from .activation_dynamics import flagged_sentence, health, status_tag
 from .base import THESIS_LOSS, balanced_net, param
 from .budget import SEED_MAX, check_recording
 

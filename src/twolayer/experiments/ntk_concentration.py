@@ -15,6 +15,7 @@ from ..errors import InvalidParameter
 from ..init import init_net
 from ..ntk import analytic_ntk, empirical_ntk
 from ..plots import label, mean_band, new_figure
+from ..analysis.seeds import per_seed_slopes, slope_sentence
 from . import Experiment, register
 from .base import param
 from .budget import SEED_MAX
@@ -58,32 +59,6 @@ def check(cfg: Config) -> None:
     if cfg.n * p > MAX_PREACTIVATIONS:
         raise InvalidParameter("log2_widths", cfg.log2_widths, f"n x p = {cfg.n} x 2^{max(cfg.log2_widths)} is more than "
                                f"{MAX_PREACTIVATIONS:.0e} pre-activations; lower the largest exponent or n")
-
-
-def per_seed_slopes(x, values) -> np.ndarray:
-    """The log-log slope of each seed's curve, (R,), from ``values`` (S settings x R seeds) against
-    ``x`` (S,): one least-squares fit of log(values[:, r]) on log(x) per seed, over its finite positive
-    entries (NaN when fewer than two)."""
-    x, v = np.asarray(x, dtype=float), np.asarray(values, dtype=float)
-    out = np.full(v.shape[1], np.nan)
-    for r in range(v.shape[1]):
-        ok = np.isfinite(v[:, r]) & (v[:, r] > 0)
-        if ok.sum() >= 2 and len(set(x[ok])) >= 2:
-            out[r] = np.polyfit(np.log(x[ok]), np.log(v[ok, r]), 1)[0]
-    return out
-
-
-def slope_sentence(s: dict, theory: float = -0.5) -> str:
-    """A fitted slope's spread (``spread`` dict) against the theory: consistent when the mean lies
-    within two standard deviations of the seeds' slopes, else shallower or steeper by how much."""
-    text = f"{s['mean']:.3f} +- {s['sd']:.3f} (mean +- sd over {s['n']} seeds)"
-    gap = s["mean"] - theory
-    if s["n"] < 2:
-        return f"{s['mean']:.3f} (one seed: no spread to compare with the theory's {theory:g} by)"
-    if abs(gap) <= 2 * s["sd"]:
-        return f"{text}, consistent with the theory's {theory:g}"
-    return (f"{text}, {'shallower' if gap > 0 else 'steeper'} than the theory's {theory:g} by {abs(gap):.3f} "
-            f"({abs(gap) / s['sd']:.1f} sd)")
 
 
 def hoeffding_sentence(above: int, total: int, delta: float) -> str:

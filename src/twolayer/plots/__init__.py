@@ -5,8 +5,8 @@ from .sheet import figure_sheet
 from .fields import function_map, grid
 from .neurons import orientation_plane, weight_plane
 from .particles import animate_particles, particle_paths, particle_positions, particles
-from .style import label, new_figure, save_figure
+from .style import label, log_loss_axis, new_figure, save_figure
 from .univariate import predictor_1d
 
 __all__ = ["label", "loss_curve", "orientation_plane", "new_figure", "save_figure", "function_map", "grid", "particles",
-           "particle_paths", "particle_positions", "animate_particles", "train_test_curves", "predictor_1d", "figure_sheet", "weight_plane", "mean_band"]
+           "particle_paths", "particle_positions", "animate_particles", "train_test_curves", "predictor_1d", "figure_sheet", "weight_plane", "mean_band", "log_loss_axis"]

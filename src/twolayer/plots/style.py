@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -52,3 +53,12 @@ def label(ax, xlabel=None, ylabel=None, title=None, legend: bool = False, **lege
     if legend:
         ax.legend(**legend_kw)
     return ax
+
+
+def log_loss_axis(ax, bottom: float | None = None, top: float = 1e12) -> None:
+    """A log y axis within (bottom, top): a flagged run's curve that climbs towards overflow runs off the
+    top instead of stretching the axis past what the tick locator can draw."""
+    with np.errstate(over="ignore"):       # the autoscale margin of a loss near 1e300 overflows
+        ax.set_yscale("log")
+        lo, hi = ax.get_ylim()
+    ax.set_ylim(lo if bottom is None else bottom, min(hi, top))
