@@ -105,18 +105,85 @@ def check(cfg: Config) -> None:
                                f"entries; use n <= {MAX_ENTRIES // d} or smaller dims")
 
 
+def draws(cfg: Config, d: int) -> dict:
+    """``trials`` Gaussian data sets in dimension d (generator seeded by (seed, d)): per draw p,
+    ||w_MM - w_MNI|| / ||w_MM||, max s_i / s_j and its bound (arrays of shape (trials,))."""
+    rng = np.random.default_rng([cfg.seed, d])
+    rows = [compare(rng.standard_normal((cfg.n, d)), rng.choice([-1.0, 1.0], cfg.n)) for _ in range(cfg.trials)]
+    return {key: np.array([r[key] for r in rows], dtype=float) for key in ("p", "rel_diff", "ratio", "bound")}
+
+
+def gd_gaps(X, y, steps: int, engine: str, quiet: bool) -> dict:
+    """GD from 0 on both losses (:func:`linear_gd_directions`) reduced to what is drawn: the recorded
+    steps and 1 - cos(w_t, w_MM) per loss, with the data's p."""
+    w_mm = max_margin(X, y)[0]
+    paths = linear_gd_directions(X, y, steps, engine, quiet)
+    return {"steps": np.asarray(paths["steps"]), "p": float(p_orthogonality(X)),
+            **{loss: 1.0 - cosine(paths[loss], w_mm) for loss in ("logistic", "square")}}
+
+
+def gaussian_gd(cfg: Config, engine: str, quiet: bool) -> dict:
+    """:func:`gd_gaps` on the first p_target-orthogonal Gaussian draw in dimension gd_d."""
+    X, y = p_orthogonal_draw(np.random.default_rng([cfg.seed, cfg.gd_d, 1]), cfg.n, cfg.gd_d, cfg.p_target)
+    return gd_gaps(X, y, cfg.gd_steps, engine, quiet)
+
+
+# -- conclusions, computed from the numbers --------------------------------------------------
+REACHED = 1e-3   # 1 - cos(w_T, w_MM) below this: GD's direction has reached w_MM
+
+
+def counter_gap(w_mm, w_mni) -> float:
+    """1 - cos(w_MNI, w_MM): where a run that stops at w_MNI ends."""
+    return float(1.0 - w_mm @ w_mni / (np.linalg.norm(w_mm) * np.linalg.norm(w_mni)))
+
+
+def gd_sentence(gd: dict, mni_gap: float) -> str:
+    """What the final 1 - cos(w_T, w_MM) of GD says, per data set and loss (``gd`` keys "NAME, LOSS"),
+    with ``mni_gap`` = 1 - cos(w_MNI, w_MM) of the counterexample."""
+    def reached(key):
+        return gd[key] < REACHED
+
+    g = (f"On the p-orthogonal Gaussian set GD ends at 1 - cos(w_T, w_MM) = {gd['Gaussian, logistic']:.2g} (logistic) "
+         f"and {gd['Gaussian, square']:.2g} (square): ")
+    if reached("Gaussian, logistic") and reached("Gaussian, square"):
+        g += "both losses reach the direction w_MM = w_MNI."
+    else:
+        g += ("not both have reached w_MM within the steps run (" + ", ".join(
+            k.split(", ")[1] for k in ("Gaussian, logistic", "Gaussian, square") if not reached(k)) + " still away).")
+    c = (f" On the counterexample the logistic loss ends at {gd['part 3, logistic']:.2g} and the square loss at "
+         f"{gd['part 3, square']:.3g} (w_MNI sits at {mni_gap:.3g}): ")
+    if reached("part 3, logistic") and not reached("part 3, square"):
+        c += "only the logistic loss tends to w_MM; the square loss stops at w_MNI" + (
+            "." if abs(gd["part 3, square"] - mni_gap) < REACHED else " direction's neighbourhood.")
+    elif reached("part 3, logistic"):
+        c += "both reach w_MM."
+    else:
+        c += (f"the logistic loss has not reached w_MM within the steps run (its direction converges like 1/log t); "
+              f"the square loss {'stops at w_MNI' if abs(gd['part 3, square'] - mni_gap) < REACHED else 'is elsewhere'}.")
+    return g + c
+
+
+def necessity_sentence(dims, frac_equal, p_median, p_target: float) -> str:
+    """Whether w_MM = w_MNI also holds well below the sufficient level p_target: the first d where at
+    least 95% of the draws have w_MM = w_MNI, and its median p."""
+    frac = ", ".join(f"{f:.3g} (d = {d})" for d, f in zip(dims, frac_equal))
+    text = f"The fraction of draws with w_MM = w_MNI (to 1e-10) is {frac}."
+    first = next((i for i, f in enumerate(frac_equal) if f >= 0.95), None)
+    if first is None:
+        return text + " No dimension swept has w_MM = w_MNI in 95% of its draws."
+    if p_median[first] < p_target:
+        return text + (f" It is at least 0.95 already at d = {dims[first]}, where the median p is {p_median[first]:.2g} "
+                       f"< {p_target:g}: the condition p >= {p_target:g} is sufficient, far from necessary.")
+    return text + (f" It first reaches 0.95 at d = {dims[first]}, where the median p is {p_median[first]:.2g} >= "
+                   f"{p_target:g}: on these draws the condition is not shown to be loose.")
+
+
 def run(cfg: Config, ctx) -> dict:
     check(cfg)
-    rng = np.random.default_rng(cfg.seed)
-    rows = []
-    for d in cfg.dims:
-        for _ in range(cfg.trials):
-            X, y = rng.standard_normal((cfg.n, d)), rng.choice([-1.0, 1.0], cfg.n)
-            rows.append({"d": d, **compare(X, y)})
-    d_all = np.array([r["d"] for r in rows])
-    p_all = np.array([r["p"] for r in rows])
-    diff_all = np.array([r["rel_diff"] for r in rows])
-    ratio_all, bound_all = np.array([r["ratio"] for r in rows]), np.array([r["bound"] for r in rows])
+    sets = {d: ctx.run("draws", lambda d=d: draws(cfg, d), d=d) for d in cfg.dims}
+    d_all = np.concatenate([np.full(cfg.trials, d) for d in cfg.dims])
+    p_all, diff_all, ratio_all, bound_all = (np.concatenate([sets[d][key] for d in cfg.dims])
+                                             for key in ("p", "rel_diff", "ratio", "bound"))
     prob = [float(np.mean(p_all[d_all == d] >= cfg.p_target)) for d in cfg.dims]
     d_star = guarantee_dimension(cfg.n, cfg.p_target, cfg.delta)
     ok = p_all >= cfg.p_target
@@ -165,43 +232,41 @@ def run(cfg: Config, ctx) -> dict:
     ax.set_ylim(-2.5, 1.5)
     label(ax, "x_1", "x_2", f"part 3: w_MM != w_MNI (rel. diff {counter_diff:.3g})", legend=True, fontsize=7)
 
-    Xg, yg = p_orthogonal_draw(rng, cfg.n, cfg.gd_d, cfg.p_target)
+    runs = {"Gaussian": ctx.run("gd", lambda: gaussian_gd(cfg, ctx.engine, ctx.quiet), data="gaussian"),
+            "part 3": ctx.run("gd", lambda: gd_gaps(Xc, yc, cfg.counter_steps, ctx.engine, ctx.quiet),
+                              data="counterexample")}
     ax = axes[1, 2]
     gd = {}
-    for name, (X, y, steps) in {"Gaussian": (Xg, yg, cfg.gd_steps), "part 3": (Xc, yc, cfg.counter_steps)}.items():
-        w_mm = max_margin(X, y)[0]
-        paths = linear_gd_directions(X, y, steps, ctx.engine, ctx.quiet)
+    for name, paths in runs.items():
         t = paths["steps"][1:]
         for loss, ls in (("logistic", "-"), ("square", "--")):
-            gap = 1.0 - cosine(paths[loss][1:], w_mm)
+            gap = paths[loss][1:]
             gd[f"{name}, {loss}"] = float(gap[-1])
             ax.loglog(t, np.maximum(gap, 1e-16), ls, color="C0" if name == "Gaussian" else "C3",
-                      label=f"{name} (p = {p_orthogonality(X):.2g}), {loss}")
+                      label=f"{name} (p = {paths['p']:.2g}), {loss}")
     label(ax, "GD step t", "1 - cos(w_t, w_MM)", "GD from 0 on f(x) = <w, x>", legend=True, fontsize=6)
+    gd_text = gd_sentence(gd, counter_gap(wc_mm, wc_mni))
+    frac = [float(np.mean(diff_all[d_all == d] < 1e-10)) for d in cfg.dims]
     ctx.figure(fig, "max_margin", "Max-margin vs minimum-norm interpolation",
                f"Top: n = {cfg.n} points x_i ~ N(0, I_d) with random labels, {cfg.trials} draws per d: their "
                f"p-orthogonality against the part-1 guarantee (probability >= 1 - delta), the probability of p >= "
                f"{cfg.p_target:g}, and the relative difference of w_MM (exact dual by NNLS) and w_MNI (least norm). "
                f"Bottom: max s_i / s_j against its bound, the part-3 counterexample x = (1, 0), (3, 1), y = (1, 1), and "
-               f"the direction of GD from 0 on the logistic (solid) and square (dashed) losses: on p-orthogonal data "
-               f"both tend to w_MM = w_MNI; on the counterexample only the logistic loss does (slowly, like 1/log t), "
-               f"the square loss stops at w_MNI.")
+               f"the direction of GD from 0 on the logistic (solid) and square (dashed) losses. " + gd_text)
     ctx.note(f"Largest ||w_MM - w_MNI|| / ||w_MM|| among the {int(ok.sum())} draws with p >= {cfg.p_target:g}: "
              f"{diff_all[ok].max() if ok.any() else float('nan'):.2e}; the part-1 bound guarantees p >= "
-             f"{cfg.p_target:g} with probability {1 - cfg.delta:g} from d = {d_star}. The condition is sufficient, far from "
-             f"necessary: the fraction of draws with w_MM = w_MNI (to 1e-10) per d is "
-             f"{[round(float(np.mean(diff_all[d_all == d] < 1e-10)), 3) for d in cfg.dims]}, already near 1 where the "
-             f"median p is well below 1. Final 1 - cos(w_t, w_MM): {gd}.")
+             f"{cfg.p_target:g} with probability {1 - cfg.delta:g} from d = {d_star}. "
+             + necessity_sentence(cfg.dims, frac, q[:, 1], cfg.p_target) + f" Final 1 - cos(w_t, w_MM): {gd}.")
     return {"dims": list(cfg.dims), "n": cfg.n, "prob_p_ge_3": prob, "guarantee_dimension": d_star,
             "p_median": q[:, 1].tolist(),
             "rel_diff_mm_mni": [float(np.median(diff_all[d_all == d])) for d in cfg.dims],
-            "frac_equal": [float(np.mean(diff_all[d_all == d] < 1e-10)) for d in cfg.dims],
+            "frac_equal": frac,
             "max_rel_diff_p_ge_3": float(diff_all[ok].max()) if ok.any() else None,
             "min_rel_diff_p_lt_3": float(diff_all[~ok].min()) if (~ok).any() else None,
             "counterexample_rel_diff": counter_diff,
             "max_dual_ratio": float(ratio_all[worst]), "ratio_bound": float(bound_all[worst]),
             "max_ratio_over_bound": float(ratio_all[worst] / bound_all[worst]),
-            "gd_one_minus_cos_to_w_mm": gd}
+            "gd_one_minus_cos_to_w_mm": gd, "conclusion_gd": gd_text}
 
 
 register(Experiment(
