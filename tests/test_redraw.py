@@ -118,3 +118,28 @@ def test_a_killed_experiment_resumes_from_the_units_it_stored(tmp_path):
     _, metrics = run_experiment("init-scale-transition", quick=True, out=out, quiet=True)
     assert metrics["runs_reused"] == len(stored) and metrics["runs_computed"] == 3 - len(stored)
     assert not list(tmp_path.glob(".ist*"))
+
+
+def test_an_interrupted_reproduce_finishes_without_redoing_finished_experiments(tmp_path, monkeypatch):
+    from twolayer import results, runstore
+
+    subset = {k: EXPERIMENTS[k] for k in ("saddle-to-saddle", "init-scale-transition")}
+    monkeypatch.setattr(results, "EXPERIMENTS", subset)
+    real = runstore.RunStore.run
+
+    def ctrl_c_in_the_second_unit(self, name, compute, **settings):
+        if self.experiment == "init-scale-transition" and self.computed == 1:
+            raise KeyboardInterrupt
+        return real(self, name, compute, **settings)
+
+    monkeypatch.setattr(runstore.RunStore, "run", ctrl_c_in_the_second_unit)
+    with pytest.raises(KeyboardInterrupt):
+        results.reproduce(quick=True, out=tmp_path, quiet=True, log=lambda *_: None)
+    monkeypatch.setattr(runstore.RunStore, "run", real)
+    lines = []
+    _, failures = results.reproduce(quick=True, out=tmp_path, quiet=True, log=lines.append)
+    assert failures == 0
+    assert "[saddle-to-saddle] reused" in "\n".join(lines)
+    assert "1 stored run(s) reused" in "\n".join(lines)                 # init-scale-transition resumed
+    metrics = json.loads((tmp_path / "init-scale-transition" / "metrics.json").read_text())
+    assert (metrics["runs_reused"], metrics["runs_computed"]) == (1, 2)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .experiments import EXPERIMENTS, Context, get_experiment
+from .experiments.base import check_field
 from .errors import DataUnavailable, TwolayerWarning
 from .jsonsafe import json_safe
 from .errors import InvalidParameter
@@ -55,8 +56,12 @@ def write_report(folder: Path, title: str, intro: str, ctx: Context, metrics: di
 def _config_of(exp, stored: dict):
     """The experiment's config from the values stored in a config.json (lists back to tuples)."""
     names = {f.name for f in dataclasses.fields(exp.config)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in names}
-    return exp.make_config(False, **values)
+    cfg = exp.make_config(False)
+    for key, value in stored.items():
+        if key in names:
+            setattr(cfg, key, tuple(value) if isinstance(value, list) else value)
+            check_field(exp.config, key, getattr(cfg, key))
+    return cfg
 
 
 def _signature(name: str, quick: bool, engine: str, cfg) -> dict:
