@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/twolayer warmup --quiet
-	$(VENV)/bin/twolayer reproduce --quick
+	$(VENV)/bin/twolayer reproduce --quick --jobs 2
 
 test: $(STAMP)
 	$(VENV)/bin/twolayer warmup --quiet

@@ -143,3 +143,18 @@ def test_an_interrupted_reproduce_finishes_without_redoing_finished_experiments(
     assert "1 stored run(s) reused" in "\n".join(lines)                 # init-scale-transition resumed
     metrics = json.loads((tmp_path / "init-scale-transition" / "metrics.json").read_text())
     assert (metrics["runs_reused"], metrics["runs_computed"]) == (1, 2)
+
+
+def test_reproduce_in_two_processes_gives_the_serial_numbers(tmp_path, monkeypatch):
+    from twolayer import results
+
+    subset = {k: EXPERIMENTS[k] for k in ("ntk-concentration", "gradient-checks", "saddle-to-saddle")}
+    monkeypatch.setattr(results, "EXPERIMENTS", subset)        # the parent's view; workers run each by name
+    lines = []
+    gallery, failures = results.reproduce(quick=True, out=tmp_path, quiet=True, jobs=2, log=lines.append)
+    assert failures == 0 and gallery.exists()
+    assert "running 3 experiments in 2 processes" in lines[0]
+    for name in subset:
+        assert json.loads((tmp_path / name / "metrics.json").read_text())["runs_computed"] >= 1
+    _, serial = run_experiment("gradient-checks", quick=True, out=tmp_path / "serial", quiet=True)
+    assert same_numbers(json.loads((tmp_path / "gradient-checks" / "metrics.json").read_text()), serial)

@@ -119,7 +119,7 @@ def cmd_reproduce(args) -> int:
     from .results import reproduce
 
     gallery, failures = reproduce(quick=args.quick, out=args.out, engine=args.engine, quiet=args.quiet,
-                                  fresh=args.fresh)
+                                  fresh=args.fresh, jobs=args.jobs)
     print(f"gallery: {gallery.resolve()}")
     if failures:
         print(f"twolayer: error: {failures} experiment(s) failed; see the gallery", file=sys.stderr)
@@ -331,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("reproduce", help="run every experiment and write a gallery")
     common(rp, "output root (default results)")
+    rp.add_argument("--jobs", type=integer, default=1,
+                    help="experiments run at once, each in its own process with one Numba thread (default 1)")
     rp.set_defaults(func=cmd_reproduce, out=Path("results"))
 
     rd = sub.add_parser("redraw", help="draw an experiment folder's figures and report again from its stored "

@@ -141,5 +141,5 @@ register(Experiment(
     name="thesis", seed_file="003_5bec2764affd87f0.txt",
     description="Seed 003 summary: runs the thesis's experiments and lists its findings R1-R12 (and appendix D) next "
                 "to what twolayer measures, each with a verdict.",
-    config=Config, run=run, quick=QUICK,
+    config=Config, run=run, quick=QUICK, parts=PARTS,
     source="thesis, chapters 2-3 and appendices C-D (findings R1-R12 and D)"))
