@@ -237,3 +237,18 @@ def test_thesis_summary_verdicts_follow_the_measured_numbers(quick_results):
     metrics["activation-dynamics"]["relative_balance_error"]["relu"] = None      # a flagged run: no verdict from it
     r3 = next(r for r in findings(metrics) if r["id"] == "R3")
     assert not r3["ok"] and "relu flagged" in r3["measured"]
+
+
+def test_saddle_to_saddle_over_seeds(quick_results):
+    from twolayer.experiments.saddle_to_saddle import seeds_sentence
+
+    _, m = quick_results("saddle-to-saddle")
+    assert len(m["seeds"]) == 6 and m["plateau_count_seeds"] == [2] * 6 and not m["seeds_flagged"]
+    assert m["theta_norm_rel_gap_max"] < 1e-6
+    good = {"seeds": [0, 1], "plateau_count_seeds": [2, 2], "plateau_levels_seeds": [[1.0, 0.5], [0.999, 0.501]],
+            "theta_norm_rel_gap_max": 1e-12, "seeds_flagged": []}
+    assert "2 of 2 fitted runs show the two plateaus" in seeds_sentence(good)
+    one = {**good, "plateau_count_seeds": [2, 1], "plateau_levels_seeds": [[1.0, 0.5], [1.0]]}
+    assert "1 of 2 fitted runs" in seeds_sentence(one) and "[2, 1] plateaus" in seeds_sentence(one)
+    bad = {**good, "plateau_count_seeds": [], "plateau_levels_seeds": [], "seeds_flagged": ["seed 0 (x)", "seed 1 (y)"]}
+    assert "no run fitted" in seeds_sentence(bad)

@@ -13,7 +13,9 @@ from ..optim import GD
 from ..errors import InvalidParameter
 from ..losses import REDUCTIONS
 from ..plots import loss_curve, new_figure, orientation_plane
+from ..sweep import train_many
 from ..train import train
+from ..analysis.seeds import traj_health
 from . import Experiment, register
 from .base import param
 from .budget import SEED_MAX, check_recording
@@ -37,6 +39,8 @@ class Config:
                                              "(multiples of record_every; later than epochs: skipped).",
                                              ge=0, le=3_000_000, empty=True)
     seed: int = param(0, "Random seed of the initial directions g_j and signs s_j.", ge=0, le=SEED_MAX)
+    replicas: int = param(5, "Further seeds (seed+1, seed+2, ...) run without snapshots to give the plateau "
+                          "levels and the norm gap their spread (0: the drawn run only).", ge=0, le=100)
 
 
 def check(cfg: Config) -> None:
@@ -49,6 +53,40 @@ def check(cfg: Config) -> None:
                                f"epoch below epochs must be a multiple of record_every = {cfg.record_every}")
 
 
+def over_seeds(trajs, seeds, min_norm: float) -> dict:
+    """Plateau counts and levels and the relative norm gap of every seed's run (``trajs``), with the
+    runs that diverged or never fitted (loss above 1e-3 at the end) flagged and left out."""
+    counts, levels, gaps, flagged = [], [], [], []
+    for s, tr in zip(seeds, trajs):
+        h = traj_health(tr, 1e-3)
+        if h["status"] != "ok":
+            flagged.append(f"seed {s} ({h['reason']})")
+            continue
+        plats = analysis.plateaus(tr.times, tr.train_loss)
+        counts.append(len(plats))
+        levels.append([p["level"] for p in plats])
+        gaps.append(abs(tr.final.norm - min_norm) / min_norm)
+    return {"seeds": list(seeds), "plateau_count_seeds": counts, "plateau_levels_seeds": levels,
+            "theta_norm_rel_gap_max": max(gaps) if gaps else None, "seeds_flagged": flagged}
+
+
+def seeds_sentence(m: dict) -> str:
+    """What the seeds say: how many show the two plateaus at 1 and 1/2 (within 2%), and the largest
+    norm gap among the fitted ones."""
+    kept = len(m["plateau_count_seeds"])
+    two = sum(1 for c, lv in zip(m["plateau_count_seeds"], m["plateau_levels_seeds"])
+              if c == 2 and abs(lv[0] - 1) < 0.02 and abs(lv[1] - 0.5) < 0.02)
+    text = f"Over {len(m['seeds'])} seeds of the initial directions"
+    if not kept:
+        return text + ": no run fitted, so nothing is concluded. Flagged: " + "; ".join(m["seeds_flagged"]) + "."
+    text += (f", {two} of {kept} fitted runs show the two plateaus at losses 1 and 1/2 (within 2%)"
+             f"{'' if two == kept else ' (the others: ' + str([c for c in m['plateau_count_seeds']]) + ' plateaus)'}; "
+             f"the largest relative gap to the minimum norm is {m['theta_norm_rel_gap_max']:.1e}")
+    if m["seeds_flagged"]:
+        text += ". Flagged and left out: " + "; ".join(m["seeds_flagged"])
+    return text + "."
+
+
 def run(cfg: Config, ctx) -> dict:
     check(cfg)
     X, y = data.thesis(cfg.dataset)
@@ -57,6 +95,12 @@ def run(cfg: Config, ctx) -> dict:
                                           steps=cfg.epochs, record_every=cfg.record_every, engine=ctx.engine,
                                           seed=cfg.seed, quiet=ctx.quiet))
     ctx.save_trajectory(traj)
+    seeds = [cfg.seed + k for k in range(1, cfg.replicas + 1)]
+    others = ctx.run("replicas", lambda: train_many(
+        [init_net(2, cfg.width, activation="relu", scaling="none", init="balanced", scale=cfg.scale, seed=s)
+         for s in seeds], X, y, loss="square", reduction=cfg.reduction, optimizer=GD(cfg.lr), steps=cfg.epochs,
+        record_every=cfg.record_every, snapshots=False, engine=ctx.engine, on_divergence="keep",
+        quiet=ctx.quiet)) if seeds else []
 
     min_norm, _ = analysis.min_norm_relu_orthogonal(X, y)
     theta_norm = traj.final.norm
@@ -75,6 +119,8 @@ def run(cfg: Config, ctx) -> dict:
         "plateau_levels": [p["level"] for p in plats],
         "plateau_epochs": [[round(p["start"] / cfg.lr), round(p["end"] / cfg.lr)] for p in plats],
     }
+    every = [traj, *others]
+    metrics.update(over_seeds(every, [cfg.seed, *seeds], min_norm))
 
     # Figure 2.7: the loss with its plateaus.
     fig, ax = new_figure(1, 1, width=6.0, height=3.6)
@@ -108,6 +154,7 @@ def run(cfg: Config, ctx) -> dict:
     ctx.note("Loss convention: the thesis text writes the loss with 1/(2n), but its runs used 1/n "
              "(its initial loss is 1.0 for labels +-1 and its snapshot epochs only match 1/n), so this "
              f"reproduction uses reduction '{cfg.reduction}'.")
+    ctx.note(seeds_sentence(metrics))
     ctx.note(f"Implicit bias: the final parameter norm {theta_norm:.6f} is within "
              f"{100 * metrics['theta_norm_rel_gap']:.3f}% of the minimum-norm interpolator's norm "
              f"{min_norm:.6f} = sqrt(2 (sqrt(S+) + sqrt(S-))) (closed form for orthogonal inputs). "
