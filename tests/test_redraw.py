@@ -44,14 +44,14 @@ def test_a_complete_folder_of_the_same_config_is_reused_and_fresh_computes_again
     out = tmp_path / "s2s"
     assert main(["run", "saddle-to-saddle", "--quick", "--quiet", "--out", str(out)]) == 0
     first = json.loads((out / "metrics.json").read_text())
-    assert first["runs_computed"] == 1
+    assert first["runs_computed"] == 2                  # the drawn run and the sweep of further seeds
     assert main(["run", "saddle-to-saddle", "--quick", "--quiet", "--out", str(out)]) == 0
     assert "reused" in capsys.readouterr().out
     assert json.loads((out / "metrics.json").read_text()) == first          # untouched
     _, fresh = run_experiment("saddle-to-saddle", quick=True, out=out, quiet=True, fresh=True)
-    assert fresh["runs_computed"] == 1 and fresh["final_loss"] == first["final_loss"]
+    assert fresh["runs_computed"] == 2 and fresh["final_loss"] == first["final_loss"]
     _, other = run_experiment("saddle-to-saddle", quick=True, out=out, quiet=True, overrides={"epochs": "20000"})
-    assert other["runs_computed"] == 1 and other["final_loss"] != first["final_loss"]
+    assert other["runs_computed"] == 2 and other["final_loss"] != first["final_loss"]
 
 
 def test_an_interrupted_experiment_resumes_from_the_runs_it_stored(tmp_path, monkeypatch):
