@@ -234,6 +234,8 @@ def test_thesis_summary_verdicts_follow_the_measured_numbers(quick_results):
     assert rows["R1"] and rows["R2"] and rows["R7"] and rows["R8"] and rows["D"]
     metrics["saddle-to-saddle"]["theta_norm_rel_gap"] = 0.5
     assert not {r["id"]: r["ok"] for r in findings(metrics)}["R2"]
+    metrics["label-geometry"]["kink_deviation_minus"] = None                     # no fitted run: R8 cannot hold
+    assert not {r["id"]: r["ok"] for r in findings(metrics)}["R8"]
     metrics["activation-dynamics"]["relative_balance_error"]["relu"] = None      # a flagged run: no verdict from it
     r3 = next(r for r in findings(metrics) if r["id"] == "R3")
     assert not r3["ok"] and "relu flagged" in r3["measured"]
