@@ -13,13 +13,13 @@ from .perceptron import gradient_jump, min_g_bound, perceptron_direction, percep
 from .seeds import (band_of_best, flagged_sentence, per_seed_slopes, run_health, slope_sentence, spread, status_tag,
                     traj_health)
 from .phases import first_below, loss_fraction_indices, plateaus, sample_fit_steps
-from .univariate import bias_input_as_bias, kink_jumps, kinks, relu_interpolant
+from .univariate import bias_input_as_bias, kink_jumps, kinks, merged_kinks, relu_interpolant
 
 __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_orthogonal",
            "balance_gaps", "balance_drift", "first_below", "plateaus",
            "relative_weight_change", "signal_fraction", "output_hvp", "output_hessian_norm",
            "alignment_directions", "neuron_cosines", "balance_errors", "pl_ratio",
-           "kinks", "kink_jumps", "relu_interpolant",
+           "kinks", "kink_jumps", "merged_kinks", "relu_interpolant",
            "max_margin", "min_norm_interpolator", "p_orthogonality", "stable_rank",
            "perceptron_direction", "perceptron_quantities", "min_g_bound", "gradient_jump",
            "p_orthogonality_guarantee", "dual_ratio_bound", "sample_fit_steps", "bias_input_as_bias",

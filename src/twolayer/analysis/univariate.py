@@ -45,17 +45,32 @@ def kinks(net: Net, interval: tuple[float, float], *, merge: float = 0.01, rel_t
         raise InvalidParameter("interval", interval, "expected finite (lo, hi) with lo < hi")
     check_positive("merge", merge, allow_zero=True)
     check_positive("rel_tol", rel_tol, allow_zero=True)
+    centre, total = merged_kinks(net, lo, hi, merge)
+    if not centre.size:
+        return centre
+    strong = np.abs(total) > rel_tol * np.abs(total).max()
+    return centre[strong]
+
+
+def merged_kinks(net: Net, lo: float, hi: float, merge: float = 0.01, *, closed: bool = True):
+    """The neuron kinks in [lo, hi] (in (lo, hi) unless ``closed``), those at most ``merge * (hi - lo)``
+    apart merged (chained): positions averaged with weights |jump|, slope changes summed.
+
+    Returns
+    -------
+    centre, total : (k,) arrays
+        Each merged kink's position and its summed slope change.
+    """
     pos, jump = kink_jumps(net)
-    inside = (pos >= lo) & (pos <= hi)
+    inside = (pos >= lo) & (pos <= hi) if closed else (pos > lo) & (pos < hi)
     pos, jump = pos[inside], jump[inside]
     if not pos.size:
-        return pos
+        return pos, jump
     starts = np.flatnonzero(np.r_[True, np.diff(pos) > merge * (hi - lo)])
     total = np.add.reduceat(jump, starts)
     weight = np.add.reduceat(np.abs(jump), starts)
     centre = np.add.reduceat(np.abs(jump) * pos, starts) / np.where(weight > 0, weight, 1.0)
-    strong = np.abs(total) > rel_tol * np.abs(total).max()
-    return centre[strong]
+    return centre, total
 
 
 def relu_interpolant(x, y, *, width: int | None = None, scaling: str = "mean-field") -> Net:

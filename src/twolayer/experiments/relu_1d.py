@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from .. import data
-from ..analysis import kink_jumps, relu_interpolant, run_health, spread, stable_lr, top_eigenvalue
+from ..analysis import kink_jumps, merged_kinks, relu_interpolant, run_health, spread, stable_lr, top_eigenvalue
 from ..data.files import content_hash
 from ..data.relu_1d import NOISE_STD
 from ..errors import DivergenceError, InvalidParameter, TwolayerWarning
@@ -169,18 +169,13 @@ def kink_count(net, X, y, tol: float = 0.01, merge: float = 0.01) -> dict:
     """
     x = np.asarray(X, dtype=float).reshape(-1)
     lo, hi = float(x.min()), float(x.max())
-    pos, jump = kink_jumps(net)
-    inside = (pos > lo) & (pos < hi)
-    pos, jump = pos[inside], jump[inside]
-    values = net(np.r_[lo, pos, hi][:, None])
+    pos = kink_jumps(net)[0]
+    values = net(np.r_[lo, pos[(pos > lo) & (pos < hi)], hi][:, None])   # f is linear between kinks
+    centre, total = merged_kinks(net, lo, hi, merge, closed=False)
     width = float(values.max() - values.min())
     constant = bool(width <= tol * float(np.ptp(y)))
-    if constant or not pos.size:
+    if constant or not centre.size:
         return {"n": 0, "positions": [], "range": width, "constant": constant}
-    starts = np.flatnonzero(np.r_[True, np.diff(pos) > merge * (hi - lo)])
-    total = np.add.reduceat(jump, starts)
-    weight = np.add.reduceat(np.abs(jump), starts)
-    centre = np.add.reduceat(np.abs(jump) * pos, starts) / np.where(weight > 0, weight, 1.0)
     strong = np.abs(total) * (hi - lo) > tol * width
     return {"n": int(strong.sum()), "positions": centre[strong].tolist(), "range": width, "constant": False}
 
