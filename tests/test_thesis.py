@@ -254,3 +254,12 @@ def test_saddle_to_saddle_over_seeds(quick_results):
     assert "1 of 2 fitted runs" in seeds_sentence(one) and "[2, 1] plateaus" in seeds_sentence(one)
     bad = {**good, "plateau_count_seeds": [], "plateau_levels_seeds": [], "seeds_flagged": ["seed 0 (x)", "seed 1 (y)"]}
     assert "no run fitted" in seeds_sentence(bad)
+
+
+def test_saddle_to_saddle_path_sentence_follows_the_plateaus():
+    from twolayer.experiments.saddle_to_saddle import path_sentence
+
+    assert "passes the saddle where only one label is fitted" in path_sentence([1.0, 0.5001], 1e-20)
+    assert "then converges" in path_sentence([1.0, 0.5], 1e-20)
+    assert "not the two saddles" in path_sentence([1.0], 1e-20)
+    assert "without fitting" in path_sentence([1.0, 0.5], 0.4)

@@ -53,6 +53,16 @@ def check(cfg: Config) -> None:
                                f"epoch below epochs must be a multiple of record_every = {cfg.record_every}")
 
 
+def path_sentence(levels, final_loss: float) -> str:
+    """What the detected plateau ``levels`` say about the path: saddle to saddle (plateaus at 1, the
+    saddle at 0, and 1/2, where one label is fitted, within 2%) or not, and whether it converged."""
+    end = "then converges" if final_loss < 1e-3 else f"and ends at loss {final_loss:.3g} without fitting"
+    if len(levels) == 2 and abs(levels[0] - 1) < 0.02 and abs(levels[1] - 0.5) < 0.02:
+        return ("The run leaves the saddle at 0 (loss 1), passes the saddle where only one label is fitted "
+                f"(loss 1/2), {end}.")
+    return f"The detected plateaus ({len(levels)}) are not the two saddles at losses 1 and 1/2; the run {end}."
+
+
 def over_seeds(trajs, seeds, min_norm: float) -> dict:
     """Plateau counts and levels and the relative norm gap of every seed's run (``trajs``), with the
     runs that diverged or never fitted (loss above 1e-3 at the end) flagged and left out."""
@@ -132,9 +142,8 @@ def run(cfg: Config, ctx) -> dict:
     ctx.figure(fig, "loss", "Training loss (thesis Figure 2.7)",
                f"Training loss on a log scale over {cfg.epochs} GD epochs (step {cfg.lr:g}). Shaded: the "
                f"plateaus detected automatically (-d log L/dt < 0.02 for at least one time unit) at levels "
-               f"{levels}. The run leaves the saddle at 0 (loss 1), "
-               f"passes the saddle where only the positive label is fitted (loss 1/2), then converges; "
-               f"dotted lines mark the snapshot epochs of the next figure.")
+               f"{levels}. " + path_sentence(metrics["plateau_levels"], metrics["final_loss"])
+               + " Dotted lines mark the snapshot epochs of the next figure.")
 
     # Figure 2.8: neurons in the orientation / signed-norm plane at the snapshot epochs.
     signs = np.sign(traj.a[0])
