@@ -263,3 +263,17 @@ def test_saddle_to_saddle_path_sentence_follows_the_plateaus():
     assert "then converges" in path_sentence([1.0, 0.5], 1e-20)
     assert "not the two saddles" in path_sentence([1.0], 1e-20)
     assert "without fitting" in path_sentence([1.0, 0.5], 0.4)
+
+
+def test_init_scale_transition_loss_sentence_follows_the_phases():
+    from twolayer.experiments.init_scale_transition import loss_sentence
+
+    def ph(fits, counts, levels0):
+        return [{"fit": f, "count": c, "levels": levels0 if i == 0 else []} for i, (f, c) in enumerate(zip(fits, counts))]
+
+    rich = {"relu": ph([900, 500, 100], [2, 1, 0], [1.0, 0.5])}
+    text = loss_sentence([1e-6, 1e-3, 10.0], rich, 1e-2)
+    assert "grows as lambda falls for relu" in text and "has plateau at loss 1/2" in text and "lazy regime" in text
+    flat = {"relu": ph([100, 500, 100], [1, 1, 1], [1.0])}
+    text = loss_sentence([1e-6, 1e-3, 10.0], flat, 1e-2)
+    assert "does not grow" in text and "has no plateau" in text and "lazy regime" not in text

@@ -62,6 +62,29 @@ def phase_summary(traj, lr: float, fit_level: float) -> dict:
             "intermediate": round((later[0]["end"] - later[0]["start"]) / lr) if later else 0}
 
 
+def loss_sentence(scales, phases: dict, rich_below: float) -> str:
+    """What the loss curves show, from the measured phases ({activation: [phase_summary per scale]}):
+    whether the time to fit grows as lambda falls in the rich regime (scales <= ``rich_below``), whether
+    ReLU's smallest scale has an intermediate plateau at loss 1/2, and how many plateaus remain at the
+    largest scale."""
+    rich = [i for i, s in enumerate(scales) if s <= rich_below]
+    grows = [a for a, ph in phases.items()
+             if len(rich) >= 2 and all(ph[i]["fit"] is not None for i in rich)
+             and all(ph[i]["fit"] > ph[j]["fit"] for i, j in zip(rich, rich[1:]))]
+    parts = [("the time to fit grows as lambda falls for " + ", ".join(grows)) if grows else
+             "the time to fit does not grow steadily as lambda falls for any activation"]
+    relu = phases.get("relu")
+    if relu is not None:
+        half = any(abs(level - 0.5) < 0.02 for level in relu[0]["levels"])
+        parts.append(f"ReLU at lambda = {scales[0]:g} {'has' if half else 'has no'} plateau at loss 1/2")
+    fitted = {a: [i for i, p in enumerate(ph) if p["fit"] is not None] for a, ph in phases.items()}
+    last = {a: (scales[ix[-1]], phases[a][ix[-1]]["count"]) for a, ix in fitted.items() if ix}
+    parts.append("at the largest scale each activation fits, the plateau counts are "
+                 + ", ".join(f"{a} {c} (lambda = {s:g})" for a, (s, c) in last.items())
+                 + (" (no plateau: the lazy regime)" if last and not any(c for _, c in last.values()) else ""))
+    return "Measured: " + "; ".join(parts) + "."
+
+
 def check(cfg: Config) -> None:
     """The snapshots of all 3 x len(scales) runs must fit in memory; one window scale at least is swept."""
     check_recording("record_every", cfg.record_every, cfg.epochs, cfg.record_every, 3 * cfg.width,
@@ -103,10 +126,8 @@ def run(cfg: Config, ctx) -> dict:
                title="detected plateaus")
     axes[0, 3].set_ylim(bottom=1e-8)
     ctx.figure(fig, "loss_by_scale", "Loss curves against the initialisation scale (thesis Figs 3.1-3.2)",
-               f"Data set {cfg.dataset}, balanced initialisation of scale lambda, GD with step {cfg.lr:g}. Small "
-               "lambda: long initial plateau growing like -ln(lambda), and for ReLU an intermediate plateau at loss "
-               "1/2; large lambda: the plateaus vanish and the curve looks convex (lazy regime). Diverged runs end "
-               f"early: {diverged}. Right: the smallest scale's ReLU curve with its automatically detected plateaus "
+               f"Data set {cfg.dataset}, balanced initialisation of scale lambda, GD with step {cfg.lr:g}. "
+               + loss_sentence(cfg.scales, phases, cfg.rich_below) + f" Diverged runs end early: {diverged}. Right: the smallest scale's ReLU curve with its automatically detected plateaus "
                f"(-d log L/dt < 0.02 for at least one time unit) shaded.")
 
     fig, axes = new_figure(3, 1, width=4.4, height=3.6)
