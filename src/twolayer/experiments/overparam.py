@@ -2,8 +2,9 @@
 blog post "gradient-descent-neural-networks-global-convergence" that the sheet cites).
 
 Stored units: the restarts of each 1-D width (``ctx.run("restarts_1d", width=m)``, loss curves and
-final networks) and the particle run of each 2-D width (``ctx.run("particles_2d", width=m)``, with
-parameter snapshots for the paths and the animation).
+final networks) and the particle runs of each 2-D width and student seed (``ctx.run("particles_2d",
+width=m, seed=s)``, s = seed + 1 + k for k < seeds_2d: loss curve and final network; the drawn seed's
+runs, s = seed + 1, also keep the parameter snapshots that the paths and the animation draw).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import data
-from ..analysis import run_health
-from ..errors import InvalidParameter
+from ..analysis import run_health, spread, status_tag
+from ..analysis.seeds import traj_health
+from ..errors import DivergenceError, InvalidParameter
 from ..init import init_net
 from ..net import Net
 from ..optim import GD, SGD
-from ..plots import animate_particles, loss_curve, new_figure, particle_paths
+from ..plots import animate_particles, mean_band, new_figure, particle_paths
 from ..sweep import train_many
 from ..train import train
 from ..trajectory import log_steps
@@ -47,6 +49,8 @@ class Config:
     n_2d: int = param(400, "Number of Gaussian training inputs in 2-D.", ge=1, le=20_000)
     steps_2d: int = param(20_000, "Full-batch GD steps of each 2-D run.", ge=1, le=2_000_000)
     lr_2d: float = param(0.5, "Per-neuron GD step in 2-D: GD runs with lr_2d * m.", gt=0, le=100)
+    seeds_2d: int = param(5, "Student initialisations per 2-D width (seeds seed + 1 + k, k < seeds_2d); the paths "
+                          "and the animation draw the first.", ge=1, le=100)
     scale_2d: float = param(0.1, "Initialisation scale of the 2-D students (small: particles start near 0).", gt=0,
                             le=100)
     converged_below: float = param(1e-3, "Test error (1-D) or training loss (2-D) below which a run counts as "
@@ -64,7 +68,7 @@ class Config:
 
 # quick: a doubled 1-D step lets every m = 100 restart converge in a quarter of the steps; a shorter animation
 QUICK = {"restarts": 6, "steps_1d": 15_000, "records_1d": 10, "lr_1d": 0.06, "steps_2d": 5_000, "n_2d": 200,
-         "gif_frames": 15}
+         "seeds_2d": 3, "gif_frames": 15}
 
 
 # -- numbers and sentences (pure) ----------------------------------------------------------------------
@@ -119,6 +123,100 @@ def particle_sentence(widths, finals, states, covered, teacher_neurons: int) -> 
         tail = (f" The students that miss a teacher direction (m = {which}) end "
                 + (f"{kept.pop()}." if len(kept) == 1 else "in different states."))
     return "; ".join(parts) + "." + tail
+
+
+def _widths(ms) -> str:
+    """'m = 5' or 'm = 5, 10'."""
+    return "m = " + ", ".join(str(m) for m in ms)
+
+
+def width_convergence_sentence(widths, n_ok, n_conv, n_stalled, level: float, factor: float) -> str:
+    """Which 2-D widths converge over the student seeds.
+
+    Parameters
+    ----------
+    widths : (W,) widths m.
+    n_ok, n_conv, n_stalled : (W,) per width, the healthy runs (seeds), how many of them end with
+        training loss below ``level``, and how many of the others are on a plateau (loss down by less
+        than ``factor`` over the second half of the steps).
+
+    Returns
+    -------
+    str
+        The counts, then from which width on every seed converges (or that even the widest does not
+        always, or that convergence is not monotone in width), then whether the failures are stuck
+        (on a plateau) or still falling.
+    """
+    counts = ", ".join(f"m = {m}: {c}/{n}" if n else f"m = {m}: no healthy run"
+                       for m, n, c in zip(widths, n_ok, n_conv))
+    text = f"Seeds whose training loss ends below {level:g}: {counts}."
+    known = [(m, n, c) for m, n, c in zip(widths, n_ok, n_conv) if n > 0]
+    if not known:
+        return text + " No run is healthy, so nothing is concluded about width."
+    always = [m for m, n, c in known if c == n]
+    not_always = [m for m, n, c in known if c < n]
+    if not not_always:
+        text += " Every seed converges at every width" + (" with a healthy run." if len(known) < len(widths) else ".")
+    elif not always:
+        text += " No width converges in every seed."
+    elif known[-1][2] < known[-1][1]:
+        m, n, c = known[-1]
+        text += (f" Even at the widest m = {m}, {n - c} of {n} seeds do not converge (every seed converges at "
+                 f"{_widths(always)}).")
+    else:
+        first = next(i for i in range(len(known)) if all(c == n for _, n, c in known[i:]))
+        above = known[first][0]
+        narrow_always = [m for m, n, c in known[:first] if c == n]
+        if not narrow_always:
+            text += f" Every seed converges from m = {above} on; at the narrower {_widths(not_always)} some do not."
+        else:
+            text += (f" Every seed converges from m = {above} on and at the narrower {_widths(narrow_always)}, but "
+                     f"not at {_widths(not_always)}: over these seeds convergence is not monotone in width.")
+    failed = sum(n - c for _, n, c in known)
+    stuck = sum(n_stalled[i] for i in range(len(widths)) if n_ok[i] > 0)
+    if failed:
+        text += (f" {'The run' if failed == 1 else f'All {failed} runs'} that did not converge "
+                 f"{'is' if failed == 1 else 'are'} on a plateau (loss down by less than {factor:g}x over "
+                 "the second half): stuck, not slow." if stuck == failed else
+                 f" Of the {failed} runs that did not converge, {stuck} {'is' if stuck == 1 else 'are'} on a plateau (loss down by less than "
+                 f"{factor:g}x over the second half) and {failed - stuck} were still falling (maybe only slow).")
+    return text
+
+
+def coverage_sentence(widths, converged_runs, covered_runs, teacher_neurons: int) -> str:
+    """How many teacher directions the students cover over seeds, and whether covering all of them
+    goes with converging.
+
+    Parameters
+    ----------
+    widths : (W,) widths m.
+    converged_runs : (W, R) per width and seed, whether the run converged (None: flagged run).
+    covered_runs : (W, R) teacher directions covered by each run's final network (None: flagged).
+    teacher_neurons : K, the number of teacher directions.
+    """
+    parts = []
+    for m, cov in zip(widths, covered_runs):
+        s = spread(cov)
+        parts.append(f"m = {m}: no healthy run" if not s["n"] else
+                     f"m = {m}: {s['mean']:.2g} ({s['lo']:.0f}-{s['hi']:.0f})")
+    text = (f"Teacher directions covered (of {teacher_neurons}; mean and range over seeds): " + ", ".join(parts)
+            + ".")
+    pairs = [(bool(c), v == teacher_neurons) for conv, cov in zip(converged_runs, covered_runs)
+             for c, v in zip(conv, cov) if c is not None and v is not None]
+    if not pairs:
+        return text
+    conv_all = sum(c and f for c, f in pairs)
+    conv_miss = sum(c and not f for c, f in pairs)
+    fail_all = sum(not c and f for c, f in pairs)
+    fail_miss = sum(not c and not f for c, f in pairs)
+    detail = []
+    if conv_all + conv_miss:
+        detail.append(f"{conv_all} of the {conv_all + conv_miss} converged runs cover all {teacher_neurons}")
+    if fail_all + fail_miss:
+        detail.append(f"{fail_miss} of the {fail_all + fail_miss} runs that did not converge miss at least one")
+    lead = ("Coverage follows convergence" if not conv_miss and not fail_all else
+            f"Coverage and convergence disagree in {conv_miss + fail_all} of {len(pairs)} runs")
+    return text + f" {lead}: " + "; ".join(detail) + "."
 
 
 def covered_directions(net, teacher, degrees: float, share: float = 0.1) -> int:
@@ -231,49 +329,171 @@ def square_teacher(seed: int) -> Net:
     return Net(np.array([1.0, -1.0, 1.0, -1.0]), W, None, "relu", "mean-field")
 
 
-def particles_2d(cfg, m: int, X, y, ctx):
-    """The stored unit of width ``m``: full-batch GD from a small start, with snapshots."""
-    net = init_net(2, m, "relu", "mean-field", init="sphere", scale=cfg.scale_2d, seed=cfg.seed + 1)
-    return train(net, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr_2d * m), steps=cfg.steps_2d,
-                 record_at=log_steps(cfg.steps_2d, 60), engine=ctx.engine, quiet=ctx.quiet)
+def student_seeds(cfg) -> list[int]:
+    """The seeds of the 2-D students' initialisations, seed + 1 + k for k < seeds_2d; the first is the
+    drawn seed (paths, animation and the single-seed metrics)."""
+    return [cfg.seed + 1 + k for k in range(cfg.seeds_2d)]
+
+
+def particles_2d(cfg, m: int, s: int, X, y, ctx):
+    """The stored unit of width ``m`` and student seed ``s``: full-batch GD from a small start.
+
+    Parameter snapshots are recorded only for the drawn seed (``s == cfg.seed + 1``), whose paths and
+    animation are drawn; the other seeds keep the loss curve and the final network. A run that
+    diverges is kept up to its last finite point, with ``info["diverged"]`` = {step, last_loss, hint}.
+    """
+    net = init_net(2, m, "relu", "mean-field", init="sphere", scale=cfg.scale_2d, seed=s)
+    try:
+        return train(net, X, y, loss="square", reduction="mean", optimizer=GD(cfg.lr_2d * m), steps=cfg.steps_2d,
+                     record_at=log_steps(cfg.steps_2d, 60), snapshots=s == cfg.seed + 1, engine=ctx.engine,
+                     quiet=ctx.quiet)
+    except DivergenceError as err:
+        if err.trajectory is None:
+            raise
+        err.trajectory.info["diverged"] = {"step": err.step, "last_loss": err.last_loss, "hint": err.hint}
+        return err.trajectory
+
+
+def seed_outcome(cfg, traj, teacher) -> dict:
+    """One 2-D run over seeds: its health (:func:`twolayer.analysis.seeds.traj_health`, no fit level: not
+    converging is the outcome measured, not a defect), and, when healthy, its final training loss,
+    :func:`loss_state`, converged / stalled (on a plateau) and :func:`covered_directions` out of 4;
+    None for a flagged run."""
+    h = traj_health(traj, None)
+    if h["status"] != "ok":
+        return {"health": h, "final": None, "state": None, "converged": None, "stalled": None, "covered": None}
+    state = loss_state(traj.steps, traj.train_loss, cfg.converged_below, cfg.stall_factor)
+    return {"health": h, "final": float(traj.train_loss[-1]), "state": state, "converged": state == "converged",
+            "stalled": state == "on a plateau", "covered": covered_directions(traj.final, teacher, cfg.near_degrees)}
+
+
+def over_seeds(outcomes) -> dict:
+    """Per width (rows of ``outcomes``, lists over seeds of :func:`seed_outcome`): the lists over seeds
+    (None for a flagged run), the counts over healthy runs and the spreads."""
+    out = {key: [[o[key] for o in row] for row in outcomes] for key in ("final", "state", "converged", "stalled",
+                                                                           "covered")}
+    out["ok"] = [sum(o["health"]["status"] == "ok" for o in row) for row in outcomes]
+    out["n_converged"] = [sum(bool(v) for v in row) for row in out["converged"]]
+    out["n_stalled"] = [sum(bool(v) for v in row) for row in out["stalled"]]
+    out["final_spread"] = [spread(row) for row in out["final"]]
+    out["covered_spread"] = [spread(row) for row in out["covered"]]
+    return out
+
+
+def _plot_seed_losses(ax, cfg, runs, outcomes, widths, seeds) -> None:
+    """Every seed's loss curve, thin, one colour per width; the drawn seed's thicker; flagged runs
+    dotted."""
+    for i, m in enumerate(widths):
+        for k, s in enumerate(seeds):
+            tr, ok = runs[m, s], outcomes[i][k]["health"]["status"] == "ok"
+            ax.plot(cfg.lr_2d * np.maximum(tr.steps, 1), np.maximum(tr.train_loss, 1e-16), color=f"C{i}",
+                    lw=1.4 if k == 0 else 0.7, alpha=0.9 if k == 0 else 0.5, ls="-" if ok else ":",
+                    label=f"m = {m}" if k == 0 else None)
+    ax.axhline(cfg.converged_below, color="0.3", ls=":", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("time (per-neuron step x iterations)")
+    ax.set_ylabel("training loss")
+    ax.set_title(f"2D: training loss, {len(seeds)} seeds per width")
+    ax.legend(fontsize=7)
+
+
+def _plot_seed_summary(axes, cfg, widths, agg, teacher_neurons: int) -> None:
+    """Per width over seeds: final loss (dots, mean and range of log10), fraction converged and on a
+    plateau (counts written), teacher directions covered (mean with range bars, dots)."""
+    R = cfg.seeds_2d
+    x = np.asarray(widths, dtype=float)
+    jitter = 1 + 0.08 * (np.arange(R) - (R - 1) / 2)
+    logf = np.array([[np.nan if v is None else np.log10(max(v, 1e-16)) for v in row] for row in agg["final"]])
+    ax = axes[0]
+    for k in range(R):
+        ax.plot(x * jitter[k], logf[:, k], "o", ms=3, color="0.4", alpha=0.7)
+    mean_band(ax, x, logf, label="mean, range over seeds")
+    ax.axhline(np.log10(cfg.converged_below), color="0.3", ls=":", lw=0.8)
+    ax.set_ylabel("log10 final training loss")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    ok = np.maximum(np.asarray(agg["ok"], dtype=float), 1)
+    ax.plot(x, np.asarray(agg["n_converged"]) / ok, "o-", label="converged")
+    ax.plot(x, np.asarray(agg["n_stalled"]) / ok, "s--", label="on a plateau")
+    for xi, c, n in zip(x, agg["n_converged"], agg["ok"]):
+        ax.annotate(f"{c}/{n}", (xi, c / max(n, 1)), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
+    ax.set_ylim(-0.05, 1.15)
+    ax.set_ylabel("fraction of healthy seeds")
+    ax.legend(fontsize=7)
+    ax = axes[2]
+    cov = np.array([[np.nan if v is None else v for v in row] for row in agg["covered"]], dtype=float)
+    for k in range(R):
+        ax.plot(x * jitter[k], cov[:, k], "o", ms=3, color="0.4", alpha=0.7)
+    sp = agg["covered_spread"]
+    mean = np.array([q["mean"] for q in sp])
+    err = np.array([[q["mean"] - q["lo"] for q in sp], [q["hi"] - q["mean"] for q in sp]])
+    ax.errorbar(x, mean, yerr=err, fmt="D-", ms=5, capsize=3, label="mean, range over seeds")
+    ax.set_ylim(-0.2, teacher_neurons + 0.3)
+    ax.set_ylabel(f"teacher directions covered (of {teacher_neurons})")
+    ax.legend(fontsize=7)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("width m")
 
 
 def two_dimensional(cfg, ctx):
-    """Teacher with 4 unit neurons in the plane, students of growing width, full-batch GD."""
+    """Teacher with 4 unit neurons in the plane, students of growing width, full-batch GD, several
+    student seeds per width."""
     teacher = square_teacher(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     X = rng.standard_normal((cfg.n_2d, 2))
     y = teacher(X)
-    runs = {m: ctx.run("particles_2d", functools.partial(particles_2d, cfg, m, X, y, ctx), width=m)
-            for m in cfg.widths_2d}
-    fig, axes = new_figure(len(cfg.widths_2d), 1, width=3.3, height=3.3)
-    for ax, m in zip(axes[0], cfg.widths_2d):
-        particle_paths(ax, runs[m], teacher=teacher, title=f"m = {m}", max_paths=200)
-    axes[0, 0].legend(loc="lower left", fontsize=7)
-    finals = {m: float(runs[m].train_loss[-1]) for m in cfg.widths_2d}
-    state = {m: loss_state(runs[m].steps, runs[m].train_loss, cfg.converged_below, cfg.stall_factor)
-             for m in cfg.widths_2d}
-    covered = {m: covered_directions(runs[m].final, teacher, cfg.near_degrees) for m in cfg.widths_2d}
-    w = list(cfg.widths_2d)
+    w, seeds = list(cfg.widths_2d), student_seeds(cfg)
+    runs = {(m, s): ctx.run("particles_2d", functools.partial(particles_2d, cfg, m, s, X, y, ctx), width=m, seed=s)
+            for m in w for s in seeds}
+    outcomes = [[seed_outcome(cfg, runs[m, s], teacher) for s in seeds] for m in w]
+    agg = over_seeds(outcomes)
+    flags = [{"width": m, "seed": s, "status": o["health"]["status"], "reason": o["health"]["reason"]}
+             for m, row in zip(w, outcomes) for s, o in zip(seeds, row) if o["health"]["status"] != "ok"]
+    left_out = ("Flagged and left out of the counts (dotted): " + "; ".join(
+        f"m = {f['width']}, seed {f['seed']}: {f['status']} ({f['reason']})" for f in flags) + "." if flags else
+        "No run diverged or nearly diverged.")
+    # the drawn seed: one run per width, as before
+    drawn = {m: runs[m, seeds[0]] for m in w}
+    finals = {m: float(drawn[m].train_loss[-1]) for m in w}
+    state = {m: loss_state(drawn[m].steps, drawn[m].train_loss, cfg.converged_below, cfg.stall_factor) for m in w}
+    covered = {m: covered_directions(drawn[m].final, teacher, cfg.near_degrees) for m in w}
     sentence = particle_sentence(w, [finals[m] for m in w], [state[m] for m in w], [covered[m] for m in w], 4)
-    ctx.figure(fig, "particles", "2D: particle trajectories",
+    seeds_text = (width_convergence_sentence(w, agg["ok"], agg["n_converged"], agg["n_stalled"], cfg.converged_below,
+                                             cfg.stall_factor)
+                  + " " + coverage_sentence(w, agg["converged"], agg["covered"], 4))
+    fig, axes = new_figure(len(w), 1, width=3.3, height=3.3)
+    for ax, m, row in zip(axes[0], w, outcomes):
+        particle_paths(ax, drawn[m], teacher=teacher, title=f"m = {m}{status_tag(row[0]['health'])}", max_paths=200)
+    axes[0, 0].legend(loc="lower left", fontsize=7)
+    ctx.figure(fig, "particles", "2D: particle trajectories (drawn seed)",
                f"Paths of the particles |a_j| b_j from their small start (scale {cfg.scale_2d:g}) to the end of "
-               f"{cfg.steps_2d} GD steps (dots), for each width (one seed); stars: the 4 teacher neurons (unit norm, a "
+               f"{cfg.steps_2d} GD steps (dots), for each width, student seed {seeds[0]} (the first of the "
+               f"{len(seeds)} seeds summarised in the next figures); stars: the 4 teacher neurons (unit norm, a "
                "quarter turn apart, output signs +, -, +, -). A teacher direction counts as covered when a tenth of the "
-               f"student's output mass lies within {cfg.near_degrees:g} degrees of it with the same sign. {sentence}")
+               f"student's output mass lies within {cfg.near_degrees:g} degrees of it with the same sign. This seed: "
+               f"{sentence}")
     fig, ax = new_figure(1, 1, width=5.5, height=3.8)
-    per_neuron_time = cfg.lr_2d * runs[w[0]].steps  # every run records at the same steps
-    loss_curve(ax[0, 0], per_neuron_time, {f"m = {m}": runs[m].train_loss for m in w},
-               xlabel="time (per-neuron step x iterations)", logx=True, title="2D: training loss")
-    ctx.figure(fig, "particle_losses", "2D: training loss against time",
-               f"Loss curves of the {len(w)} students (one seed each). Converged: loss below {cfg.converged_below:g}; "
-               f"on a plateau: above it, and fell by less than "
-               f"{cfg.stall_factor:g}x over the second half of the steps. {sentence}")
+    _plot_seed_losses(ax[0, 0], cfg, runs, outcomes, w, seeds)
+    ctx.figure(fig, "particle_losses", "2D: training loss against time, every seed",
+               f"Loss curves of the {len(w)} widths, {len(seeds)} student seeds each ({', '.join(map(str, seeds))}; "
+               f"the drawn seed {seeds[0]} thicker). Converged: loss below {cfg.converged_below:g} (dotted line); on a "
+               f"plateau: above it, and fell by less than {cfg.stall_factor:g}x over the second half of the steps. "
+               f"{seeds_text} {left_out}")
+    fig, axes = new_figure(3, 1, width=3.6, height=3.3)
+    _plot_seed_summary(axes[0], cfg, w, agg, 4)
+    ctx.figure(fig, "particle_seeds", "2D: per-width summary over seeds",
+               f"Per width, over the {len(seeds)} student seeds (healthy runs; dots: single seeds): left, log10 final "
+               "training loss (line and band: mean and range); middle, fraction of seeds converged and on a plateau; "
+               f"right, teacher directions covered (mean, bars: range). {seeds_text} {left_out}")
     gif = ctx.folder / "figures" / "particles.gif"
-    m_gif = cfg.gif_width if cfg.gif_width in runs else w[-1]
-    animate_particles(runs[m_gif], gif, teacher=teacher, title=f"m = {m_gif}", max_frames=cfg.gif_frames)
-    ctx.note(f"Animated particles of the m = {m_gif} student: [figures/particles.gif](figures/particles.gif).")
-    return finals, state, covered, sentence
+    m_gif = cfg.gif_width if cfg.gif_width in drawn else w[-1]
+    animate_particles(drawn[m_gif], gif, teacher=teacher, title=f"m = {m_gif}", max_frames=cfg.gif_frames)
+    ctx.note(f"Animated particles of the m = {m_gif} student (seed {seeds[0]}): "
+             "[figures/particles.gif](figures/particles.gif).")
+    return {"finals": finals, "state": state, "covered": covered, "sentence": sentence, "seeds_text": seeds_text,
+            "agg": agg, "flags": flags, "seeds": seeds}
 
 
 def check(cfg: Config) -> None:
@@ -286,19 +506,33 @@ def check(cfg: Config) -> None:
 def run(cfg: Config, ctx) -> dict:
     check(cfg)
     stats, flags, sentence_1d = one_dimensional(cfg, ctx)
-    finals, state, covered, sentence_2d = two_dimensional(cfg, ctx)
+    two = two_dimensional(cfg, ctx)
     ctx.note("Model: f(x) = (1/m) sum_j a_j relu(b_j . x + c_j) (bias in 1D, none in 2D), sphere initialisation "
              "((b_j, c_j) on the unit circle, a_j = +-1, times the scale), square loss (1/n). Mean-field step "
              f"convention: the per-neuron steps {cfg.lr_1d:g} (1D, SGD) and {cfg.lr_2d:g} (2D, GD) are multiplied by m.")
-    ctx.note(f"1D: {sentence_1d} 2D: {sentence_2d}")
+    ctx.note(f"1D: {sentence_1d} 2D, drawn seed {two['seeds'][0]}: {two['sentence']}")
+    ctx.note(f"2D over {cfg.seeds_2d} student seeds per width: {two['seeds_text']} Runs that diverged or nearly "
+             "diverged would be flagged and left out of these counts; not converging is the outcome measured, so it is "
+             "not a flag." + (f" Flagged: {len(two['flags'])} runs (see the figure captions)." if two["flags"] else ""))
     w1, w2 = list(cfg.widths_1d), list(cfg.widths_2d)
+    agg = two["agg"]
     return {"widths": w1,
             "fraction_converged": [stats[m]["converged"] / stats[m]["ok"] if stats[m]["ok"] else None for m in w1],
             "restarts_ok": [stats[m]["ok"] for m in w1], "restarts_converged": [stats[m]["converged"] for m in w1],
             "restarts_stalled": [stats[m]["stalled"] for m in w1],
             "median_final_test_error": [stats[m]["median"] for m in w1], "flagged": flags,
-            "widths_2d": w2, "particle_final_loss": [finals[m] for m in w2],
-            "particle_state": [state[m] for m in w2], "teacher_directions_covered": [covered[m] for m in w2]}
+            "widths_2d": w2, "particle_final_loss": [two["finals"][m] for m in w2],
+            "particle_state": [two["state"][m] for m in w2], "teacher_directions_covered": [two["covered"][m] for m in w2],
+            "particle_student_seeds": two["seeds"],
+            "particle_final_loss_seeds": agg["final"], "particle_final_loss_spread": agg["final_spread"],
+            "particle_state_seeds": agg["state"], "particle_converged_seeds": agg["converged"],
+            "particle_stalled_seeds": agg["stalled"],
+            "teacher_directions_covered_seeds": agg["covered"],
+            "teacher_directions_covered_spread": agg["covered_spread"],
+            "particle_runs_ok": agg["ok"], "particle_runs_converged": agg["n_converged"],
+            "particle_runs_stalled": agg["n_stalled"],
+            "particle_fraction_converged": [c / n if n else None for c, n in zip(agg["n_converged"], agg["ok"])],
+            "particle_flagged": two["flags"]}
 
 
 register(Experiment(
