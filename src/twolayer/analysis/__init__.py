@@ -12,11 +12,11 @@ from .minnorm import min_norm_relu_2d, min_norm_relu_orthogonal
 from .perceptron import gradient_jump, min_g_bound, perceptron_direction, perceptron_quantities
 from .seeds import (band_of_best, flagged_sentence, per_seed_slopes, run_health, slope_sentence, spread, status_tag,
                     traj_health)
-from .phases import first_below, loss_fraction_indices, plateaus, sample_fit_steps
+from .phases import first_below, fit_plateaus, loss_fraction_indices, plateaus, sample_fit_steps
 from .univariate import bias_input_as_bias, kink_jumps, kinks, merged_kinks, relu_interpolant
 
 __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_orthogonal",
-           "balance_gaps", "balance_drift", "first_below", "plateaus",
+           "balance_gaps", "balance_drift", "first_below", "fit_plateaus", "plateaus",
            "relative_weight_change", "signal_fraction", "output_hvp", "output_hessian_norm",
            "alignment_directions", "neuron_cosines", "balance_errors", "pl_ratio",
            "kinks", "kink_jumps", "merged_kinks", "relu_interpolant",
