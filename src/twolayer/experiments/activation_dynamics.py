@@ -155,10 +155,16 @@ def balance_numbers(traj, summ: dict, h: dict, n: int) -> dict:
     accurate = traj.train_loss > 1e-12
     linf = float(np.max(summ["linf"]))
     return {"balance": linf, "relative": linf / summ["max_norm"],
-            "plateaus": len(analysis.plateaus(traj.times, traj.train_loss)),
+            "plateaus": plateau_count(traj),
             "pl_slack": float(np.min(((pl - bound) / unit)[accurate])) if accurate.any() else None,
             "pl_min": float(np.min(pl[accurate])) if accurate.any() else None,
             "aligned": float(summ["aligned"])}
+
+
+def plateau_count(traj):
+    """Plateaus of the run's loss by the thesis's rule (appendix C.1.4); None if it never fits."""
+    found = analysis.fit_plateaus(traj.times, traj.train_loss)
+    return None if found is None else len(found)
 
 
 def spike_numbers(traj, fit_level: float) -> dict:
@@ -341,7 +347,7 @@ def plateau_sentence(counts: dict) -> str:
                 "no intermediate plateau: both labels fitted together" if two == 0 else
                 f"an intermediate plateau in {two} of {len(c)} seeds")
         parts.append(f"{act} {shown} ({what})")
-    return "Plateaus detected on 1.1.0 (-d log L/dt < 0.02 for at least one time unit): " + ", ".join(parts) + "."
+    return "Plateaus on 1.1.0 by the thesis's rule (appendix C.1.4): " + ", ".join(parts) + "."
 
 
 def alignment_sentence(fractions: dict, cos: float = ALIGN_COS) -> str:

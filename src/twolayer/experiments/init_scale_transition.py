@@ -74,7 +74,7 @@ def phase_summary(traj, lr: float, fit_level: float) -> dict:
     fit = analysis.first_below(traj.steps, traj.train_loss, fit_level)
     if fit is None:
         return {"fit": None, "count": None, "levels": [], "plateaus": [], "initial": None, "intermediate": None}
-    plats = analysis.plateaus(traj.times, traj.train_loss)
+    plats = analysis.fit_plateaus(traj.times, traj.train_loss, fit_level=fit_level)
     initial = [p for p in plats if p["start"] <= traj.times[1]]
     later = [p for p in plats if p["start"] > traj.times[1] and p["start"] < fit * lr]
     return {"fit": fit, "count": len(plats), "levels": [p["level"] for p in plats], "plateaus": plats,
@@ -343,8 +343,8 @@ def run(cfg: Config, ctx) -> dict:
                "flagged runs left out. " + loss_sentence(cfg.scales, phases_seeds, cfg.rich_below)
                + " A flagged run's status is in brackets in the legend (colours as in the ReLU panel); a run that "
                "never fits has no plateaus "
-               "(thesis C.1.4). Right: the smallest scale's ReLU curve with its automatically detected plateaus "
-               "(-d log L/dt < 0.02 for at least one time unit) shaded.")
+               "(thesis C.1.4). Right: the smallest scale's ReLU curve with its plateaus, found by the thesis's rule "
+               "(appendix C.1.4: slower than L(0)/T over windows of T/100, T the time to fit), shaded.")
 
     fig, axes = new_figure(3, 1, width=4.4, height=3.6)
     ax = axes[0, 0]
@@ -376,8 +376,8 @@ def run(cfg: Config, ctx) -> dict:
                f"an x at the top. Left: the final parameter norm per activation, with the minimum-norm interpolator's "
                f"norm for ReLU (closed form for orthogonal inputs). Middle: epochs to loss {cfg.fit_level:g} against "
                f"-ln(lambda) (slopes fitted for lambda <= {cfg.rich_below:g}). Right: the lengths of the automatically "
-               "detected initial and intermediate plateaus of the ReLU runs (-d log L/dt < 0.02 for at least one "
-               "time unit; none for a run that never fits). "
+               "detected initial and intermediate plateaus of the ReLU runs (the thesis's rule of appendix C.1.4; "
+               "none for a run that never fits). "
                + complexity_sentence(slopes, m["transition_scale_seeds"],
                                      [row[i_small] for row in m["relu_norm_gap_seeds"]], float(scales[i_small])))
 

@@ -72,7 +72,7 @@ def over_seeds(trajs, seeds, min_norm: float) -> dict:
         if h["status"] != "ok":
             flagged.append(f"seed {s} ({h['reason']})")
             continue
-        plats = analysis.plateaus(tr.times, tr.train_loss)
+        plats = analysis.fit_plateaus(tr.times, tr.train_loss) or []
         counts.append(len(plats))
         levels.append([p["level"] for p in plats])
         gaps.append(abs(tr.final.norm - min_norm) / min_norm)
@@ -114,7 +114,7 @@ def run(cfg: Config, ctx) -> dict:
 
     min_norm, _ = analysis.min_norm_relu_orthogonal(X, y)
     theta_norm = traj.final.norm
-    plats = analysis.plateaus(traj.times, traj.train_loss)
+    plats = analysis.fit_plateaus(traj.times, traj.train_loss) or []     # None: never fitted, no plateau read
     below_055 = analysis.first_below(traj.steps, traj.train_loss, 0.55)
     below_001 = analysis.first_below(traj.steps, traj.train_loss, 0.01)
     metrics = {
@@ -141,7 +141,7 @@ def run(cfg: Config, ctx) -> dict:
                marks={f"epoch {e}": e for e in snaps}, title=f"Saddle-to-saddle: data set {cfg.dataset}, m={cfg.width}")
     ctx.figure(fig, "loss", "Training loss (thesis Figure 2.7)",
                f"Training loss on a log scale over {cfg.epochs} GD epochs (step {cfg.lr:g}). Shaded: the "
-               f"plateaus detected automatically (-d log L/dt < 0.02 for at least one time unit) at levels "
+               f"plateaus detected by the thesis's rule (appendix C.1.4, analysis.fit_plateaus) at levels "
                f"{levels}. " + path_sentence(metrics["plateau_levels"], metrics["final_loss"])
                + " Dotted lines mark the snapshot epochs of the next figure.")
 
