@@ -64,7 +64,7 @@ def test_read_run_follows_the_thesis_rule_and_flags_failures():
 
 def _row(**kw):
     base = {"dataset": "1.1.0", "activation": "relu", "init": "balanced", "width": 60, "seed": 0, "scale": 1e-6,
-            "lr": 1e-3, "fit": 100, "initial": 10, "intermediate": 5, "status": "ok"}
+            "lr": 1e-3, "fit": 100, "plateaus": 2, "initial": 10, "intermediate": 5, "status": "ok"}
     return {**base, **kw}
 
 
@@ -90,3 +90,26 @@ def test_the_growth_sentence_counts_series_where_fit_time_grows_as_lambda_falls(
     assert "in every series (1 of 1" in tg.growth_sentence("relu", tg.growth_finding(rows, "relu"))
     rows[0]["fit"] = 50
     assert "in only some series (0 of 1" in tg.growth_sentence("relu", tg.growth_finding(rows, "relu"))
+
+
+def test_the_init_sentence_counts_settings_where_balanced_and_normal_agree():
+    rows = [_row(init=i, fit=f, scale=s) for s, (fb, fn) in ((1e-6, (100, 110)), (1.0, (50, 52)))
+            for i, f in (("balanced", fb), ("normal", fn))]
+    f = tg.init_finding(rows)
+    assert (f["settings"], f["agree"]) == (2, 2) and "2 of 2 settings agree" in tg.init_sentence(f)
+    rows[1]["fit"] = 300                                              # normal 3x slower at lambda = 1e-6
+    f = tg.init_finding(rows)
+    assert f["agree"] == 1 and f["largest_ratio"] == 3.0 and "largest fit-time ratio is 3" in tg.init_sentence(f)
+
+
+def test_the_width_sentence_compares_the_effect_of_m_with_that_of_lambda():
+    rows = [_row(width=m, scale=s, fit=f) for m, fits in ((10, (400, 300, 200)), (60, (380, 290, 190)))
+            for s, f in zip((1e-8, 1e-6, 1e-4), fits)]
+    f = tg.width_finding(rows, "1.1.0", "relu", "balanced", 1e-8, 1e-3)
+    assert f["fits"] == [400, 380] and f["spread_m"] == pytest.approx(400 / 380)
+    assert f["spread_lambda"] == pytest.approx(np.median([2.0, 2.0]))
+    assert "smaller than the scale's" in tg.width_sentence(f) and "in 1 of 1" in tg.width_sentence(f)
+    rows[3]["fit"] = 4000                                             # m = 60 at 1e-8 now 20x slower
+    rows[5]["fit"] = 3000
+    f = tg.width_finding(rows, "1.1.0", "relu", "balanced", 1e-8, 1e-3)
+    assert "not smaller than the scale's" in tg.width_sentence(f) and "in 0 of 1" in tg.width_sentence(f)

@@ -195,6 +195,74 @@ def stability_finding(rows, activation: str) -> dict:
                          f" ({r['status']})" for r in bad[:6]]}
 
 
+def init_finding(rows, activation: str = "relu", factor: float = 1.25) -> dict:
+    """The thesis's L1195 claim: balanced and normal starts give very similar training, in the rich
+    and the lazy regime. Over the (data set, m, lambda, alpha, seed) settings run with both: how many
+    agree (both fit with the same plateau count and fit times within ``factor`` of each other, or
+    neither fits) and, for those that do not, the largest fit-time ratio."""
+    pairs = {}
+    for r in rows:
+        if r["activation"] == activation:
+            pairs.setdefault((r["dataset"], r["width"], r["scale"], r["lr"], r["seed"]), {})[r["init"]] = r
+    both = [p for p in pairs.values() if len(p) == 2]
+    agree, ratios = 0, []
+    for p in both:
+        b, n = p["balanced"], p["normal"]
+        if b["fit"] is None and n["fit"] is None:
+            agree += 1
+        elif b["fit"] is not None and n["fit"] is not None:
+            ratio = max(b["fit"], n["fit"]) / max(min(b["fit"], n["fit"]), 1)
+            ratios.append(ratio)
+            agree += ratio <= factor and b["plateaus"] == n["plateaus"]
+    return {"settings": len(both), "agree": agree, "factor": factor,
+            "largest_ratio": max(ratios) if ratios else None,
+            "only_one_fits": sum((p["balanced"]["fit"] is None) != (p["normal"]["fit"] is None) for p in both)}
+
+
+def width_finding(rows, dataset: str, activation: str, init: str, scale: float, lr: float) -> dict:
+    """Fig 3.3 (L1201): at one (lambda, alpha), how the epochs to fit change with the width m, and how
+    that compares with the change over lambda (the thesis: m's influence is marginal next to
+    lambda's, and a smaller m needs more epochs). ``spread_m``: max/min fit time over the widths
+    at ``scale``; ``spread_lambda``: the median over widths of max/min fit time over the scales
+    <= 1e-4 (the rich regime)."""
+    sel = [r for r in rows if r["dataset"] == dataset and r["activation"] == activation and r["init"] == init
+           and r["lr"] == lr and r["seed"] == min(q["seed"] for q in rows)]
+    at = sorted((r["width"], r["fit"]) for r in sel if r["scale"] == scale and r["fit"] is not None)
+    fits = [f for _, f in at]
+    by_m = {}
+    for r in sel:
+        if r["scale"] <= 1e-4 and r["fit"] is not None:
+            by_m.setdefault(r["width"], []).append(r["fit"])
+    lam = [max(v) / min(v) for v in by_m.values() if len(v) >= 2]
+    return {"widths": [m for m, _ in at], "fits": fits,
+            "slower_when_narrower": sum(a >= b for a, b in zip(fits, fits[1:])), "pairs": max(len(fits) - 1, 0),
+            "spread_m": max(fits) / min(fits) if fits else None,
+            "spread_lambda": float(np.median(lam)) if lam else None}
+
+
+def width_sentence(f: dict) -> str:
+    """What Fig 3.3's runs say about the width."""
+    if f["spread_m"] is None or f["spread_lambda"] is None:
+        return "Too few fitted runs to compare the effect of m with that of lambda."
+    marginal = f["spread_m"] < f["spread_lambda"]
+    return (f"Fit time over the widths {f['widths']}: {f['fits']} epochs (max/min {f['spread_m']:.2f}), against "
+            f"max/min {f['spread_lambda']:.2f} over lambda <= 1e-4 at fixed m: the width's effect is "
+            f"{'smaller than' if marginal else 'not smaller than'} the scale's; a narrower network needs at least as "
+            f"many epochs in {f['slower_when_narrower']} of {f['pairs']} neighbouring pairs.")
+
+
+def init_sentence(f: dict) -> str:
+    """Balanced against normal starts over the grid (the thesis, L1195: very similar everywhere)."""
+    if not f["settings"]:
+        return "No setting was run with both initialisations."
+    text = (f"Balanced vs normal start: {f['agree']} of {f['settings']} settings agree (both fit with the same "
+            f"plateau count and fit times within {f['factor']:g}x, or neither fits)")
+    if f["agree"] < f["settings"]:
+        text += (f"; in {f['only_one_fits']} only one of the two fits, and the largest fit-time ratio is "
+                 f"{f['largest_ratio']:.3g}" if f["largest_ratio"] is not None else "")
+    return text + "."
+
+
 def relu_sentence(f: dict) -> str:
     """What C.9's claim comes to in the measured runs."""
     if not f["runs"]:
@@ -252,6 +320,25 @@ def grid_figure(cfg: Config, rows, ds: str, act: str):
     return fig
 
 
+def width_figure(cfg: Config, units: dict, at: np.ndarray, scale: float, lr: float):
+    """Thesis Fig 3.3: the loss curves of every width at one (lambda, alpha), balanced start, first
+    data set and seed, one panel per activation."""
+    fig, axes = new_figure(len(cfg.activations), 1, width=4.2, height=3.4)
+    grid = [(m, s, a) for m in cfg.widths for s, a in settings(cfg)]
+    for ax, act in zip(axes[0], cfg.activations):
+        unit = units.get((cfg.datasets[0], act, "balanced", cfg.seed))
+        if unit is None:
+            continue
+        for k, m in enumerate(cfg.widths):
+            loss = unit["loss"][grid.index((m, scale, lr))]
+            ax.plot(at[:len(loss)] + 1, loss, color=series_colour(k), lw=1.2, label=f"m = {m}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        label(ax, "epoch + 1", "training loss (1/n)", f"{act}, lambda = {scale:g}, alpha = {lr:g}", legend=True,
+              fontsize=7)
+    return fig
+
+
 def run(cfg: Config, ctx) -> dict:
     at = record_steps(cfg.epochs, cfg.points)
     units = {}
@@ -279,7 +366,17 @@ def run(cfg: Config, ctx) -> dict:
                    "step alpha, solid balanced and dashed normal initialisation. Runs that never fit have no point "
                    "(no plateau is looked for in them, as in the thesis); x on the axis: diverged. "
                    + growth_sentence(act, growth_finding([r for r in rows if r["dataset"] == first], act)))
-    findings = {"relu_rich": relu_rich_finding(rows),
+    w_scale = 1e-8 if 1e-8 in cfg.scales else min(cfg.scales)
+    w_lr = 1e-3 if 1e-3 in cfg.lrs else min(cfg.lrs)
+    widths = {a: width_finding(rows, first, a, "balanced" if "balanced" in cfg.inits else cfg.inits[0], w_scale, w_lr)
+              for a in cfg.activations}
+    if "balanced" in cfg.inits:
+        ctx.figure(width_figure(cfg, units, at, w_scale, w_lr), "loss_by_width",
+                   "Loss curves against the width (thesis Fig 3.3)",
+                   f"Data set {first}, balanced start, lambda = {w_scale:g}, alpha = {w_lr:g}, seed {cfg.seed}; each "
+                   f"curve ends once it fits. " + " ".join(f"{a}: {width_sentence(f)}" for a, f in widths.items()))
+    findings = {"relu_rich": relu_rich_finding(rows), "width": widths,
+                "init": {a: init_finding(rows, a) for a in cfg.activations} if len(cfg.inits) == 2 else None,
                 "growth": {a: growth_finding(rows, a) for a in cfg.activations},
                 "stability": {a: stability_finding(rows, a) for a in cfg.activations}}
     ctx.note(f"Grid: data sets {', '.join(cfg.datasets)}; m in {cfg.widths}; {', '.join(cfg.activations)}; "
@@ -290,6 +387,8 @@ def run(cfg: Config, ctx) -> dict:
         ctx.note(relu_sentence(findings["relu_rich"]))
     ctx.note(" ".join(growth_sentence(a, findings["growth"][a]) for a in cfg.activations))
     ctx.note(" ".join(stability_sentence(a, findings["stability"][a]) for a in cfg.activations))
+    if findings["init"]:
+        ctx.note(" ".join(f"{a}: {init_sentence(f)}" for a, f in findings["init"].items()))
     ctx.note(summary_table(cfg, rows))
     write_rows(ctx.folder / "grid.csv", rows)
     ctx.note("Every run's setting and reading (fit epoch, plateau count and lengths, status and reason): `grid.csv`.")
