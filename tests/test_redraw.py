@@ -158,3 +158,14 @@ def test_reproduce_in_two_processes_gives_the_serial_numbers(tmp_path, monkeypat
         assert json.loads((tmp_path / name / "metrics.json").read_text())["runs_computed"] >= 1
     _, serial = run_experiment("gradient-checks", quick=True, out=tmp_path / "serial", quiet=True)
     assert same_numbers(json.loads((tmp_path / "gradient-checks" / "metrics.json").read_text()), serial)
+
+
+def test_the_store_says_which_units_it_holds(tmp_path):
+    from twolayer.runstore import RunStore
+
+    store = RunStore(tmp_path / "a", "demo", {"x": 1})
+    assert not store.has("train", seed=0)
+    assert store.run("train", lambda: [1.0, 2.0], seed=0) == [1.0, 2.0]
+    assert store.has("train", seed=0) and not store.has("train", seed=1)
+    later = RunStore(tmp_path / "b", "demo", {"x": 1}, sources=[tmp_path / "a"])   # a finished folder to reuse
+    assert later.has("train", seed=0) and not RunStore(tmp_path / "c", "demo", {"x": 2}, sources=[tmp_path / "a"]).has("train", seed=0)

@@ -175,6 +175,11 @@ class RunStore:
     def path(self, rid: str, folder: Path | None = None) -> Path:
         return (folder or self.folder) / STORE / f"{rid}.h5"
 
+    def has(self, name: str, **settings) -> bool:
+        """Whether unit ``name`` with ``settings`` is stored here or in a source (usable as it is)."""
+        rid = run_id(self.experiment, self.config, name, settings)
+        return any(p.exists() and self._usable(p) for p in [self.path(rid)] + [self.path(rid, s) for s in self.sources])
+
     def run(self, name: str, compute: Callable[[], object], **settings):
         """The value of unit ``name`` with ``settings``: stored, or ``compute()`` stored now."""
         rid = run_id(self.experiment, self.config, name, settings)

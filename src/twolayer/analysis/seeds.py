@@ -64,6 +64,12 @@ def spread(values) -> dict:
             "lo": float(v.min()), "hi": float(v.max()), "n": int(len(v))}
 
 
+def spread_or_none(values) -> dict:
+    """:func:`spread` with None in place of its NaN statistics (no finite value), so that metrics
+    holding it compare equal to themselves (a redraw checks that it reproduces them)."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in spread(values).items()}
+
+
 def band_of_best(values, *, lower_is_better: bool = True) -> tuple[int, list[int]]:
     """The best setting and every setting indistinguishable from it over seeds.
 

@@ -223,6 +223,11 @@ class Context:
         self.figures: list[tuple[str, str, str]] = []  # (name, title, caption)
         self.notes: list[str] = []
 
+    def has(self, name: str, **settings) -> bool:
+        """Whether :meth:`run` would serve unit ``name`` with ``settings`` from the store (so that a
+        loop can train all its missing units together, in one sweep over the cores)."""
+        return self.store is not None and self.store.has(name, **settings)
+
     def run(self, name: str, compute: Callable[[], object], **settings):
         """The value of the unit of work ``name`` with ``settings`` (which, with the experiment's
         config, determine it): stored, or ``compute()`` now and stored."""
