@@ -263,6 +263,27 @@ def init_sentence(f: dict) -> str:
     return text + "."
 
 
+def at_largest_scale(rows, scale: float, activation: str = "relu"):
+    """C.9's "for lambda = 100 the network does not converge": runs and fitted runs at ``scale``
+    (None when the grid has no such scale)."""
+    sel = [r for r in rows if r["activation"] == activation and r["scale"] == scale]
+    return {"runs": len(sel), "fitted": sum(r["fit"] is not None for r in sel)} if sel else None
+
+
+def sigmoid_low_lr(rows, lr_max: float) -> dict | None:
+    """C.10's "at low step sizes Sigmoid always reaches zero loss with an initial plateau and no
+    intermediate one": the Sigmoid runs with alpha <= lr_max, how many fit with exactly one plateau,
+    how many never fit (with examples)."""
+    sel = [r for r in rows if r["activation"] == "sigmoid" and r["lr"] <= lr_max]
+    if not sel:
+        return None
+    unfit = [r for r in sel if r["fit"] is None]
+    return {"lr_max": lr_max, "runs": len(sel), "one_plateau": sum(r["plateaus"] == 1 for r in sel),
+            "not_fitted": len(unfit),
+            "examples": "; ".join(f"m={r['width']} {r['init']} lambda={r['scale']:g} alpha={r['lr']:g}"
+                                  for r in unfit[:3]) or "-"}
+
+
 def relu_sentence(f: dict) -> str:
     """What C.9's claim comes to in the measured runs."""
     if not f["runs"]:
@@ -392,7 +413,9 @@ def run(cfg: Config, ctx) -> dict:
     ctx.note(summary_table(cfg, rows))
     write_rows(ctx.folder / "grid.csv", rows)
     ctx.note("Every run's setting and reading (fit epoch, plateau count and lengths, status and reason): `grid.csv`.")
-    return {"findings": findings, "runs": len(rows),
+    findings["relu_fitted_at_100"] = at_largest_scale(rows, 100.0)
+    findings["sigmoid_low_lr"] = sigmoid_low_lr(rows, 1e-3)
+    return {"findings": findings, "runs": len(rows), "epochs": cfg.epochs,
             "fitted": sum(r["fit"] is not None for r in rows),
             "status_counts": {st: sum(r["status"] == st for r in rows)
                               for st in ("ok", "not fitted", "nearly diverged", "diverged")},
