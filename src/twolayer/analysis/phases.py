@@ -23,20 +23,19 @@ def plateaus(times, loss, *, rate: float = 0.02, min_duration: float = 1.0, floo
     t, L = np.asarray(times, dtype=float), np.asarray(loss, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = -np.diff(np.log(np.maximum(L, 1e-300))) / np.diff(t)
-    slow = speed < rate
-    out, i = [], 0
-    while i < len(slow):
-        if not slow[i]:
-            i += 1
-            continue
-        j = i
-        while j < len(slow) and slow[j]:
-            j += 1
+    out = []
+    for i, j in true_runs(speed < rate):
         level = float(np.median(L[i:j + 1]))
         if t[j] - t[i] >= min_duration and level >= floor * L[0]:
             out.append({"start": float(t[i]), "end": float(t[j]), "level": level})
-        i = j
     return out
+
+
+def true_runs(mask):
+    """(i, j) for every maximal run mask[i:j] of True values, in order."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def fit_plateaus(times, loss, *, fit_level: float = 0.01, drop: float = 0.01, window: float = 0.01):
@@ -86,18 +85,11 @@ def fit_plateaus(times, loss, *, fit_level: float = 0.01, drop: float = 0.01, wi
     speed = np.abs(np.interp(ts[1:] - h, t, L) - Ls[1:]) / h       # a rising loss is not slow either
     room = Ls[1:] - fit_level > drop * L0                            # not yet in the last approach
     slow, fast = room & (speed < drop * L0 / dt), room & (speed >= drop * L0 / dt)
-    out, i = [], 0
-    while i < len(slow):
-        if not slow[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(slow) and slow[j + 1]:
-            j += 1
-        start, end = max(ts[i + 1] - h[i], ts[0]), ts[j + 1]
-        if end - start >= dt and j + 1 < len(fast) and fast[j + 1]:
-            out.append({"start": float(start), "end": float(end), "level": float(np.median(Ls[i:j + 2]))})
-        i = j + 1
+    out = []
+    for i, j in true_runs(slow):                                     # slow[i:j]: records i + 1 ... j
+        start, end = max(ts[i + 1] - h[i], ts[0]), ts[j]
+        if end - start >= dt and j < len(fast) and fast[j]:
+            out.append({"start": float(start), "end": float(end), "level": float(np.median(Ls[i:j + 1]))})
     return out
 
 
