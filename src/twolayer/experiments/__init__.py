@@ -23,6 +23,7 @@ def get_experiment(name: str) -> Experiment:
 from . import (activation_dynamics, gradient_checks, hessian_scaling, init_scale, init_scale_transition, max_margin,  # noqa: E402,F401
                label_geometry, mnist_stable_rank, multidim,
                non_orthogonal_1d, ntk_concentration, overparam,
-               perceptron, relu_1d, saddle_to_saddle, stable_rank, thesis, thesis_grids)  # (modules register themselves)
+               perceptron, relu_1d, saddle_to_saddle, stable_rank, thesis, thesis_grids)
+from . import relu_interpolators, smooth_activations  # noqa: E402,F401  # (modules register themselves)
 
 __all__ = ["EXPERIMENTS", "register", "get_experiment", "Experiment", "Context"]

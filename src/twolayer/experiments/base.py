@@ -59,6 +59,7 @@ class Experiment:
     quick: dict = field(default_factory=dict)
     source: str = ""       # where in the seed document, e.g. "thesis, section 2.2.1.4"
     parts: tuple = ()      # experiments whose results this one reads (run before it by ``reproduce``)
+    findings: Callable | None = None   # metrics -> rows of the thesis's findings table (thesis_findings.row)
 
     def make_config(self, quick: bool = False, overrides: dict | None = None, **fixed):
         """The resolved config: defaults, then the quick overrides, then ``fixed``, then

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import Experiment, register
+from . import EXPERIMENTS, Experiment, register
 from .base import param
 from .thesis_findings import counts, findings, summary_sentence, table
 
 PARTS = ("saddle-to-saddle", "init-scale-transition", "activation-dynamics", "label-geometry", "non-orthogonal-1d",
-         "multidim", "gradient-checks", "thesis-grids")
+         "multidim", "gradient-checks", "thesis-grids", "smooth-activations", "relu-interpolators")
 
 
 @dataclass
@@ -33,7 +33,7 @@ def run(cfg: Config, ctx) -> dict:
     for name in PARTS:
         folder, metrics[name] = ctx.run_other(name, quick=cfg.quick)
         where[name] = folder.name if folder.parent.name != "parts" else f"parts/{folder.name}"
-    rows = findings(metrics)
+    rows = findings(metrics, {n: EXPERIMENTS[n].findings for n in PARTS if EXPERIMENTS[n].findings is not None})
     ctx.note(summary_sentence(rows) + " A verdict is computed from the stored runs of the experiments below (over "
              "their seeds; flagged runs excluded with their reasons), with the criterion in its row.")
     ctx.note(table(rows))

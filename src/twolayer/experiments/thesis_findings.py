@@ -347,34 +347,46 @@ def d_rows(m):
 
 
 # -- what twolayer does not run yet ----------------------------------------------------------------------
-NOT_RUN = (
-    ("Fig 2.9", "Final ReLU interpolators at lambda = 2.5, 1 and <= 1e-6"),
-    ("Figs 3.21-3.24, C.13, C.14", "S-curve fitting of Sigmoid/Tanh neurons and Conjecture 3"),
-    ("Fig 3.16", "Data set 1.1.2 with a scaled label"),
-    ("Fig 3.19, C.19", "Effect of m and lambda on the final neuron dispositions (Sigmoid, Tanh)"),
-    ("Figs C.15-C.18", "1.1.4 with c = 75, m = 60, alpha = 1e-4 (Sigmoid, Tanh)"),
-    ("Fig C.3", "Each a_j over the epochs at m = 1000"),
-    ("Figs C.4-C.7", "Transition windows for Sigmoid and Tanh"),
-    ("Figs C.20-C.26", "Data set 1.3.1 at m = 1000 for the three activations"),
-    ("Fig C.27", "Width sweep on 1.3.2"),
-    ("Figs C.28, C.29", "Balancedness and a_j on 1.3.2"),
-    ("Figs C.30-C.35", "Data set 1.3.3 over the thesis's lambda set, three activations"),
-    ("Figs 3.25, 3.26", "Loss curves and windows over time along the delta sweep"),
-    ("L1306, L1335, L1482", "Sigmoid and Tanh on 1.1.1, 1.1.2 and quasi-orthogonal data"),
-    ("section 3.3", "Non-orthogonal runs continued until convergence (accuracy 1e-3 at n = 5, 1e-5 at n = 10)"),
+NOT_RUN = (   # (where, finding, the experiment that covers it once it is a part of the summary)
+    ("Fig 2.9", "Final ReLU interpolators at lambda = 2.5, 1 and <= 1e-6", "relu-interpolators"),
+    ("Figs 3.21-3.24, C.13, C.14", "S-curve fitting of Sigmoid/Tanh neurons and Conjecture 3", "s-curves"),
+    ("Fig 3.16", "Data set 1.1.2 with a scaled label", "relu-interpolators"),
+    ("Fig 3.19, C.19", "Effect of m and lambda on the final neuron dispositions (Sigmoid, Tanh)",
+     "smooth-activations"),
+    ("Figs C.15-C.18", "1.1.4 with c = 75, m = 60, alpha = 1e-4 (Sigmoid, Tanh)", "s-curves"),
+    ("Fig C.3", "Each a_j over the epochs at m = 1000", "smooth-activations"),
+    ("Figs C.4-C.7", "Transition windows for Sigmoid and Tanh", "smooth-activations"),
+    ("Figs C.20-C.26", "Data set 1.3.1 at m = 1000 for the three activations", "non-orthogonal-full"),
+    ("Fig C.27", "Width sweep on 1.3.2", "non-orthogonal-full"),
+    ("Figs C.28, C.29", "Balancedness and a_j on 1.3.2", "non-orthogonal-full"),
+    ("Figs C.30-C.35", "Data set 1.3.3 over the thesis's lambda set, three activations", "non-orthogonal-full"),
+    ("Figs 3.25, 3.26", "Loss curves and windows over time along the delta sweep", "relu-interpolators"),
+    ("L1306, L1335, L1482", "Sigmoid and Tanh on 1.1.1, 1.1.2 and quasi-orthogonal data", "smooth-activations"),
+    ("section 3.3", "Non-orthogonal runs continued until convergence (accuracy 1e-3 at n = 5, 1e-5 at n = 10)",
+     "non-orthogonal-full"),
 )
 
 
-def not_run_rows() -> list[dict]:
-    return [row(f"N{k + 1}", where, finding, "-", "no twolayer experiment yet", "not run")
-            for k, (where, finding) in enumerate(NOT_RUN)]
+def not_run_rows(covered=()) -> list[dict]:
+    """Rows for the items no part measures: those whose experiment is not in ``covered``."""
+    return [row(f"N{k + 1}", where, finding, "-", f"no twolayer result (experiment `{by}` not run)", "not run")
+            for k, (where, finding, by) in enumerate(NOT_RUN) if by not in covered]
 
 
-def findings(metrics: dict) -> list[dict]:
-    """Every row, in the thesis's order, from the parts' metrics (a missing part: its rows 'not run')."""
+def findings(metrics: dict, extra: dict | None = None) -> list[dict]:
+    """Every row, in the thesis's order, from the parts' metrics (a missing part: its rows 'not run').
+
+    ``extra`` maps an experiment's name to its own ``metrics -> rows`` function (an experiment
+    registered with ``findings=``); its rows replace the "not run" rows of the items it covers.
+    """
     out = [r1(metrics), r2(metrics), r3(metrics), r4(metrics), r5(metrics), r6(metrics), r7(metrics), r8(metrics),
            r9(metrics), *r10(metrics), r11(metrics), *r12(metrics), *grid_rows(metrics), *d_rows(metrics)]
-    return out + not_run_rows()
+    covered = []
+    for name, rows_of in (extra or {}).items():
+        if name in metrics:
+            out += rows_of(metrics[name])
+            covered.append(name)
+    return out + not_run_rows(covered)
 
 
 def counts(rows) -> dict:
