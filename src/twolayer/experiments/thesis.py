@@ -17,7 +17,8 @@ from .base import param
 from .thesis_findings import counts, findings, summary_sentence, table
 
 PARTS = ("saddle-to-saddle", "init-scale-transition", "activation-dynamics", "label-geometry", "non-orthogonal-1d",
-         "multidim", "gradient-checks", "thesis-grids", "smooth-activations", "relu-interpolators")
+         "multidim", "gradient-checks", "thesis-grids", "smooth-activations", "relu-interpolators",
+         "s-curves")
 
 
 @dataclass
