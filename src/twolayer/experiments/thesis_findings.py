@@ -295,8 +295,8 @@ def grid_rows(m):
     sig = f.get("sigmoid_low_lr")
     if sig is not None:
         out.append(row("C10", "Fig C.10, L2082", "Sigmoid at low step sizes: always reaches zero loss, an initial "
-                       "plateau and no intermediate one", f"every Sigmoid run with alpha <= {sig['lr_max']:g} fits with "
-                       "exactly one plateau", f"{sig['one_plateau']} of {sig['runs']} ({sig['not_fitted']} never fit "
+                       "plateau and no intermediate one", f"every Sigmoid run with alpha <= {sig['lr_max']:g} and lambda <= "
+                       f"{sig.get('scale_max', 1e-2):g} fits with exactly one plateau", f"{sig['one_plateau']} of {sig['runs']} ({sig['not_fitted']} never fit "
                        f"in {g['epochs']} epochs, e.g. {sig['examples']})", ok_verdict(sig["one_plateau"] == sig["runs"])))
     st = f["stability"].get("tanh")
     if st is not None:
@@ -318,7 +318,8 @@ def grid_rows(m):
         out.append(row("I", "L1195, Figs 3.14, 3.17", "Balanced and normal starts give very similar training, in "
                        "the rich and the lazy regime", f"every setting: both fit with equal plateau counts and fit "
                        f"times within {v['factor']:g}x (or neither fits)", f"ReLU: {v['agree']} of {v['settings']} "
-                       f"settings; largest fit-time ratio {v['largest_ratio']}", ok_verdict(v["agree"] == v["settings"])))
+                       f"settings; largest fit-time ratio "
+                       + ("-" if v["largest_ratio"] is None else f"{v['largest_ratio']:.3g}"), ok_verdict(v["agree"] == v["settings"])))
     return out
 
 

@@ -270,15 +270,16 @@ def at_largest_scale(rows, scale: float, activation: str = "relu"):
     return {"runs": len(sel), "fitted": sum(r["fit"] is not None for r in sel)} if sel else None
 
 
-def sigmoid_low_lr(rows, lr_max: float) -> dict | None:
+def sigmoid_low_lr(rows, lr_max: float, scale_max: float = 1e-2) -> dict | None:
     """C.10's "at low step sizes Sigmoid always reaches zero loss with an initial plateau and no
-    intermediate one": the Sigmoid runs with alpha <= lr_max, how many fit with exactly one plateau,
-    how many never fit (with examples)."""
-    sel = [r for r in rows if r["activation"] == "sigmoid" and r["lr"] <= lr_max]
+    intermediate one": the Sigmoid runs with alpha <= lr_max from a small start (lambda <=
+    scale_max; a lazy start has no plateau to show), how many fit with exactly one plateau, how
+    many never fit (with examples)."""
+    sel = [r for r in rows if r["activation"] == "sigmoid" and r["lr"] <= lr_max and r["scale"] <= scale_max]
     if not sel:
         return None
     unfit = [r for r in sel if r["fit"] is None]
-    return {"lr_max": lr_max, "runs": len(sel), "one_plateau": sum(r["plateaus"] == 1 for r in sel),
+    return {"lr_max": lr_max, "scale_max": scale_max, "runs": len(sel), "one_plateau": sum(r["plateaus"] == 1 for r in sel),
             "not_fitted": len(unfit),
             "examples": "; ".join(f"m={r['width']} {r['init']} lambda={r['scale']:g} alpha={r['lr']:g}"
                                   for r in unfit[:3]) or "-"}
