@@ -38,8 +38,8 @@ def all_fields():
     return [(name, f.name) for name in EXPERIMENTS for f in fields(name)]
 
 
-def test_there_are_22_experiments_each_with_a_source():
-    assert len(EXPERIMENTS) == 22
+def test_there_are_23_experiments_each_with_a_source():
+    assert len(EXPERIMENTS) == 23
     for name, exp in EXPERIMENTS.items():
         assert exp.source.startswith(("thesis, ", "sheet ")), name
 

@@ -18,7 +18,7 @@ from .thesis_findings import counts, findings, summary_sentence, table
 
 PARTS = ("saddle-to-saddle", "init-scale-transition", "activation-dynamics", "label-geometry", "non-orthogonal-1d",
          "multidim", "gradient-checks", "thesis-grids", "smooth-activations", "relu-interpolators",
-         "s-curves")
+         "s-curves", "non-orthogonal-full")
 
 
 @dataclass
