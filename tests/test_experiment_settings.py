@@ -38,10 +38,11 @@ def all_fields():
     return [(name, f.name) for name in EXPERIMENTS for f in fields(name)]
 
 
-def test_there_are_23_experiments_each_with_a_source():
-    assert len(EXPERIMENTS) == 23
+def test_there_are_24_experiments_each_with_a_source():
+    assert len(EXPERIMENTS) == 24
     for name, exp in EXPERIMENTS.items():
-        assert exp.source.startswith(("thesis, ", "sheet ")), name
+        assert exp.source.startswith(("thesis, ", "sheet ", "theory, ")), name
+        assert exp.seed_file or exp.source.startswith("theory, "), name        # only a theory twin has no seed
 
 
 @pytest.mark.parametrize("name,key", all_fields())

@@ -21,11 +21,12 @@ from .trajectory import Trajectory, log_steps
 
 
 def __getattr__(name):
-    """``tl.plots`` on first use (it imports Matplotlib, which plain training does not need)."""
-    if name == "plots":
+    """``tl.plots`` and ``tl.theory`` on first use (Matplotlib, and the theory twins' compiled loop,
+    which plain training does not need)."""
+    if name in ("plots", "theory"):
         import importlib
 
-        return importlib.import_module(".plots", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'twolayer' has no attribute {name!r}")
 
 

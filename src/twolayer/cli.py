@@ -82,7 +82,7 @@ def cmd_show(args) -> int:
 
     exp = get_experiment(args.name)
     print(f"{exp.name}: {exp.description}")
-    print(f"source: {exp.source + ' ' if exp.source else ''}(seeds/{exp.seed_file})")
+    print(f"source: {exp.source}" + (f" (seeds/{exp.seed_file})" if exp.seed_file else ""))
     print(f"usage: twolayer run {exp.name} [--quick] [--out DIR] [--seed N] [--engine ...] [--set KEY=VALUE ...]")
     print("\nsettings (--set KEY=VALUE; lists as 1,2,3):")
     rows = exp.fields()

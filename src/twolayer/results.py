@@ -171,7 +171,7 @@ def _write(exp, cfg, out: Path, signature: dict, *, engine: str, quiet: bool, so
         config = {**signature, "engines_used": sorted(engines), "version": __version__, "provenance": provenance()}
         write_json(tmp / "config.json", config)
         write_json(tmp / "metrics.json", metrics)
-        intro = (f"{exp.description} Source: `seeds/{exp.seed_file}`."
+        intro = (f"{exp.description} Source: " + (f"`seeds/{exp.seed_file}`." if exp.seed_file else f"{exp.source}.")
                  + (" Quick fidelity (`--quick`)." if signature["quick"] else ""))
         write_report(tmp, exp.name, intro, ctx, metrics, config)
     return out, metrics

@@ -24,6 +24,6 @@ from . import (activation_dynamics, gradient_checks, hessian_scaling, init_scale
                label_geometry, mnist_stable_rank, multidim,
                non_orthogonal_1d, ntk_concentration, overparam,
                perceptron, relu_1d, saddle_to_saddle, stable_rank, thesis, thesis_grids)
-from . import non_orthogonal_full, relu_interpolators, s_curves, smooth_activations  # noqa: E402,F401  # (modules register themselves)
+from . import non_orthogonal_full, online_teacher_student, relu_interpolators, s_curves, smooth_activations  # noqa: E402,F401  # (modules register themselves)
 
 __all__ = ["EXPERIMENTS", "register", "get_experiment", "Experiment", "Context"]

@@ -60,7 +60,7 @@ class Config:
                                       "transition runs.", gt=0, le=10)
     deltas: tuple[float, ...] = param((1e-8, 1e-6, 1e-4, 1e-2, 0.1, 1.0, 10.0, 100.0), "Deviations delta of the "
                                       "quasi-orthogonal data 1.2 (each with both signs).", gt=0, le=1e3)
-    scale_delta: float = param(1e-6, "lambda of the quasi-orthogonal runs (compared with 1.1.0 at the same lambda, "
+    scale_delta: float = param(1e-6, "Lambda of the quasi-orthogonal runs (compared with 1.1.0 at the same lambda, "
                                "which must be one of scales).", gt=0, le=10)
     transition_sigmoid: tuple[float, ...] = param((2.5e-2, 6e-2), "Sigmoid transition scales (Figs C.4, C.5).",
                                                   gt=0, le=10)
