@@ -558,11 +558,10 @@ def balance_sentence(f: dict) -> str:
 
 
 def spread_text(values) -> str:
-    v = [x for x in values if x is not None]
-    if not v:
-        return "-"
-    s = spread(v)
-    return f"{s['mean']:.2g} +- {s['sd']:.2g}"
+    """'mean +- sd (lo to hi, n = k)' of the values that are not None, two significant digits."""
+    from .thesis_findings import spread_text as over_seeds
+
+    return over_seeds(values, ".2g")
 
 
 def wide_finding(rows) -> dict:
