@@ -278,33 +278,46 @@ def grid_rows(m):
             ("C10", "Sigmoid: stable at low alpha, initial plateau only"), ("C12", "Tanh: stable in all settings"),
             ("W", "Fig 3.3: the width matters little next to lambda"), ("I", "balanced and normal starts agree"))]
     f = g["findings"]
+    al = f.get("all_data_sets") or {}
+    ds = f.get("dataset", "1.1.0")
+    also = (lambda text: f"; over all {al['count']} data sets: {text}") if al else (lambda text: "")   # noqa: E731
     rr = f["relu_rich"]
     out = [row("C9a", "Fig C.9, L2075", "ReLU, lambda <= 1e-4: every setting converges with an initial and an "
-               "intermediate plateau", "all such runs fit with both plateaus (the thesis's rule of C.1.4)",
-               f"{rr['both_plateaus']} of {rr['runs']} runs ({rr['not_fitted']} never fit)", ok_verdict(rr["holds"]))]
+               "intermediate plateau", f"all such runs on {ds} fit with both plateaus (the thesis's rule of C.1.4)",
+               f"{ds}: {rr['both_plateaus']} of {rr['runs']} runs ({rr['not_fitted']} never fit)"
+               + (also(f"{al['relu_rich']['both_plateaus']} of {al['relu_rich']['runs']}") if al else ""),
+               ok_verdict(rr["holds"]))]
     gr = f["growth"]
     out.append(row("C9b", "Figs C.9, C.10, C.12, L2075", "Time to fit grows as lambda falls, for every width, step "
-                   "and activation", "in every (data set, init, m, seed, alpha) series with two fitted rich scales",
-                   ", ".join(f"{a} {v['growing']} of {v['series']}" for a, v in gr.items()),
+                   "and activation", f"on {ds}, in every (init, m, seed, alpha) series with two fitted rich scales",
+                   f"{ds}: " + ", ".join(f"{a} {v['growing']} of {v['series']}" for a, v in gr.items())
+                   + (also(", ".join(f"{a} {v['growing']} of {v['series']}" for a, v in al["growth"].items()))
+                      if al else ""),
                    ok_verdict(all(v["growing"] == v["series"] for v in gr.values()))))
     big = f.get("relu_fitted_at_100")
     if big is not None:
         out.append(row("C9c", "L2075", "ReLU at lambda = 100 does not converge to zero loss",
-                       "no ReLU run at lambda = 100 fits", f"{big['fitted']} of {big['runs']} fit",
-                       ok_verdict(big["fitted"] == 0)))
+                       f"no ReLU run at lambda = 100 on {ds} fits", f"{ds}: {big['fitted']} of {big['runs']} fit"
+                       + (also(f"{al['relu_fitted_at_100']['fitted']} of {al['relu_fitted_at_100']['runs']}")
+                          if al.get("relu_fitted_at_100") else ""), ok_verdict(big["fitted"] == 0)))
     sig = f.get("sigmoid_low_lr")
     if sig is not None:
         out.append(row("C10", "Fig C.10, L2082", "Sigmoid at low step sizes: always reaches zero loss, an initial "
-                       "plateau and no intermediate one", f"every Sigmoid run with alpha <= {sig['lr_max']:g} and lambda <= "
-                       f"{sig.get('scale_max', 1e-2):g} fits with exactly one plateau", f"{sig['one_plateau']} of {sig['runs']} ({sig['not_fitted']} never fit "
-                       f"in {g['epochs']} epochs, e.g. {sig['examples']})", ok_verdict(sig["one_plateau"] == sig["runs"])))
+                       "plateau and no intermediate one", f"every Sigmoid run on {ds} with alpha <= {sig['lr_max']:g} "
+                       f"and lambda <= {sig.get('scale_max', 1e-2):g} fits with exactly one plateau",
+                       f"{ds}: {sig['one_plateau']} of {sig['runs']} ({sig['not_fitted']} never fit in {g['epochs']} "
+                       f"epochs, e.g. {sig['examples']})"
+                       + (also(f"{al['sigmoid_low_lr']['one_plateau']} of {al['sigmoid_low_lr']['runs']}")
+                          if al.get("sigmoid_low_lr") else ""), ok_verdict(sig["one_plateau"] == sig["runs"])))
     st = f["stability"].get("tanh")
     if st is not None:
         verdict = "reproduced" if not st["unstable"] else ("thesis contradicted" if st["diverged"] else "differs")
+        sta = al.get("stability", {}).get("tanh")
         out.append(row("C12", "Fig C.12, L2094", "Tanh trains stably across all the hyperparameter settings",
-                       "no Tanh run diverges or rises above 100x its initial loss",
-                       f"{st['unstable']} of {st['runs']} unstable ({st['diverged']} diverged), e.g. "
-                       + "; ".join(st["examples"][:3]) if st["unstable"] else f"all {st['runs']} stable", verdict))
+                       f"no Tanh run on {ds} diverges or rises above 100x its initial loss",
+                       (f"{ds}: {st['unstable']} of {st['runs']} unstable ({st['diverged']} diverged), e.g. "
+                        + "; ".join(st["examples"][:3]) if st["unstable"] else f"{ds}: all {st['runs']} stable")
+                       + (also(f"{sta['unstable']} of {sta['runs']} unstable") if sta else ""), verdict))
     w = f["width"].get("relu")
     if w is not None and w["spread_m"] is not None and w["spread_lambda"] is not None:
         ok = w["spread_m"] < w["spread_lambda"] and w["slower_when_narrower"] == w["pairs"]
