@@ -124,6 +124,9 @@ def test_nonorth_sentence_follows_the_numbers():
     assert "nothing is concluded" in md.nonorth_sentence(s, 0, float("nan"))
 
 
+from twolayer.experiments.base import Context  # noqa: E402
+
+
 class _FakeCtx:
     """A context whose store is a dict keyed by the settings (what RunStore does, without files)."""
 
@@ -131,6 +134,8 @@ class _FakeCtx:
 
     def __init__(self):
         self.store, self.computed = {}, 0
+
+    run_many = Context.run_many          # the store logic under test, over this dict store
 
     def has(self, name, **settings):
         return (name, tuple(sorted(settings.items()))) in self.store

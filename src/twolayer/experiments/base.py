@@ -229,6 +229,21 @@ class Context:
         loop can train all its missing units together, in one sweep over the cores)."""
         return self.store is not None and self.store.has(name, **settings)
 
+    def run_many(self, name: str, settings: list, compute: Callable[[list], list]) -> list:
+        """The values of units ``name`` with each of ``settings`` (a list of dicts), in order: the
+        stored ones are read, the missing ones are computed together by one call ``compute(indices)``
+        (e.g. one sweep over the cores; it returns their values in the order of ``indices``) and
+        stored one by one (the first one's stored wall time is the whole call's)."""
+        missing = [i for i, s in enumerate(settings) if not self.has(name, **s)]
+        batch: dict = {}
+
+        def value(i):
+            if not batch:
+                batch.update(zip(missing, compute(missing)))
+            return batch.pop(i)
+
+        return [self.run(name, lambda i=i: value(i), **s) for i, s in enumerate(settings)]
+
     def run(self, name: str, compute: Callable[[], object], **settings):
         """The value of the unit of work ``name`` with ``settings`` (which, with the experiment's
         config, determine it): stored, or ``compute()`` now and stored."""

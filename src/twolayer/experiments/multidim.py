@@ -251,21 +251,9 @@ def nonorth_sentence(spread: dict, below: int, orth_lo: float, act: str = "relu"
 def train_units(ctx, units: list[tuple[dict, object]]) -> list:
     """``ctx.run("train", ..., **settings)`` of each unit (settings, make_spec): the units the store
     holds are read; the others are prepared with ``make_spec()`` and trained together in one sweep
-    (threads over the cores) inside the first missing unit's compute, then stored one by one (that
-    unit's stored wall time is the sweep's)."""
-    values = [None] * len(units)
-    missing = [i for i, (settings, _) in enumerate(units) if not ctx.has("train", **settings)]
-    batch: dict = {}
-
-    def compute(i):
-        if not batch:
-            specs = [units[j][1]() for j in missing]
-            batch.update(zip(missing, run_prepared(specs, on_divergence="keep", quiet=ctx.quiet)))
-        return batch[i]
-
-    for i in range(len(units)):
-        values[i] = ctx.run("train", lambda i=i: compute(i), **units[i][0])
-    return values
+    (threads over the cores), then stored one by one (:meth:`Context.run_many`)."""
+    return ctx.run_many("train", [st for st, _ in units], lambda missing: run_prepared(
+        [units[j][1]() for j in missing], on_divergence="keep", quiet=ctx.quiet))
 
 
 def data_sets(cfg: Config) -> dict:

@@ -704,24 +704,18 @@ def unit_key(settings: dict) -> tuple:
 
 def train_units(ctx, cfg: Config, units: list) -> list:
     """``ctx.run("train", ..., **settings)`` of every unit: stored ones are read, the missing ones train
-    together in one sweep over the cores (inside the first missing unit's compute) and are stored one
-    by one."""
-    missing = [i for i, (settings, _) in enumerate(units) if not ctx.has("train", **settings)]
-    batch: dict = {}
+    together in one sweep over the cores and are stored one by one (:meth:`Context.run_many`)."""
+    def sweep(missing):
+        specs = []
+        for j in missing:
+            X, y, lam, epochs, steps, seed, windows, _ = units[j][1]
+            net = balanced_net(X.shape[1], cfg.width, "relu", lam, seed)
+            specs.append(prepare(net, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr), steps=epochs, record_at=steps,
+                                 engine=ctx.engine, snapshots=windows, quiet=True))
+        trajs = run_prepared(specs, on_divergence="keep", quiet=ctx.quiet)
+        return [finish(t, units[j][1][6], units[j][1][7], cfg) for j, t in zip(missing, trajs)]
 
-    def compute(i):
-        if not batch:
-            specs = []
-            for j in missing:
-                X, y, lam, epochs, steps, seed, windows, _ = units[j][1]
-                net = balanced_net(X.shape[1], cfg.width, "relu", lam, seed)
-                specs.append(prepare(net, X, y, **THESIS_LOSS, optimizer=GD(cfg.lr), steps=epochs, record_at=steps,
-                                     engine=ctx.engine, snapshots=windows, quiet=True))
-            trajs = run_prepared(specs, on_divergence="keep", quiet=ctx.quiet)
-            batch.update({j: finish(t, units[j][1][6], units[j][1][7], cfg) for j, t in zip(missing, trajs)})
-        return batch.pop(i)
-
-    return [ctx.run("train", lambda i=i: compute(i), **units[i][0]) for i in range(len(units))]
+    return ctx.run_many("train", [st for st, _ in units], sweep)
 
 
 def check(cfg: Config) -> None:

@@ -361,16 +361,14 @@ def quasi_name(sign: int, delta: float) -> str:
     return f"1.2{'-' if sign < 0 else '+'}{delta:g}"
 
 
-def train_group(units: list, cfg: Config, ctx) -> dict:
-    """Train the units (settings dicts of one data set, step and length) that the store does not hold,
-    together in one :func:`train_many` call, and return {index: value} for them.
+def train_group(units: list, cfg: Config, ctx) -> list:
+    """Train the units (settings dicts of one data set, step and length),
+    together in one :func:`train_many` call, and return their values in order.
 
     A value: {"steps", "loss", "final" (Net), "diverged" (str)} plus, for part "c3", "a" and "wnorm"
     ((records, m) float32), and for a unit with ``snap=True`` the whole Trajectory as "traj"."""
-    missing = [i for i, u in enumerate(units) if not ctx.has("run", **u)]
-    if not missing:
-        return {}
-    first = units[missing[0]]
+    missing = range(len(units))       # every unit given (Context.run_many passes only the missing ones)
+    first = units[0]
     X, y = data_of(first["dataset"], cfg)
     lr, epochs = {"curve": (cfg.lr_curve, cfg.epochs_curve), "c3": (cfg.lr, cfg.epochs_c3)}.get(
         first["part"], (cfg.lr, cfg.epochs))
@@ -394,7 +392,7 @@ def train_group(units: list, cfg: Config, ctx) -> dict:
             elif snap:
                 v["traj"] = t
             out[i] = v
-    return out
+    return [out[i] for i in range(len(units))]
 
 
 def run_units(units: list, cfg: Config, ctx) -> list:
@@ -404,9 +402,10 @@ def run_units(units: list, cfg: Config, ctx) -> list:
         groups.setdefault((u["dataset"], u["part"] in ("curve", "c3"), u["part"] == "c3"), []).append(i)
     values = [None] * len(units)
     for idx in groups.values():
-        trained = train_group([units[i] for i in idx], cfg, ctx)
-        for k, i in enumerate(idx):
-            values[i] = ctx.run("run", lambda k=k, t=trained: t[k], **units[i])
+        group = [units[i] for i in idx]
+        got = ctx.run_many("run", group, lambda missing, group=group: train_group([group[k] for k in missing], cfg, ctx))
+        for i, v in zip(idx, got):
+            values[i] = v
     return values
 
 
