@@ -1,7 +1,7 @@
 """Analysis: Hessian, minimum-norm interpolators, balancedness, alignment, phases of a loss curve,
 kinks of 1D ReLU networks."""
 
-from .alignment import alignment_directions, balance_errors, neuron_cosines, neuron_pca, pl_ratio
+from .alignment import alignment_directions, balance_errors, neuron_cosines, neuron_directions, neuron_pca, pl_ratio
 
 from .balance import balance_drift, balance_gaps
 from .linear import (dual_ratio_bound, max_margin, min_norm_interpolator, p_orthogonality,
@@ -23,5 +23,5 @@ __all__ = ["hessian_matrix", "top_eigenvalue", "stable_lr", "min_norm_relu_ortho
            "max_margin", "min_norm_interpolator", "p_orthogonality", "stable_rank",
            "perceptron_direction", "perceptron_quantities", "min_g_bound", "gradient_jump",
            "p_orthogonality_guarantee", "dual_ratio_bound", "sample_fit_steps", "bias_input_as_bias",
-           "loss_fraction_indices", "min_norm_relu_2d", "neuron_pca", "run_health", "spread", "band_of_best",
+           "loss_fraction_indices", "min_norm_relu_2d", "neuron_pca", "neuron_directions", "run_health", "spread", "band_of_best",
            "traj_health", "flagged_sentence", "status_tag", "per_seed_slopes", "slope_sentence"]

@@ -47,3 +47,30 @@ def neuron_pca(W):
     var[:len(s)] = s ** 2
     total = var.sum()
     return mean, Vt, (var / total if total > 0 else var)
+
+
+def neuron_directions(net, share: float = 1e-3, tol_deg: float = 1.0) -> list[dict]:
+    """Directions of the neuron groups that carry the model.
+
+    Neurons are sorted by the angle of w_j in the (w_j1, w_j2) plane (degrees) and split where two
+    neighbours differ by more than ``tol_deg``; a group's weight is its share of sum_j |a_j| ||w_j||.
+
+    Returns
+    -------
+    list of dict
+        ``angle`` (weighted mean, degrees) and ``share`` of each group with share >= ``share``,
+        largest share first.
+    """
+    W, a = np.asarray(net.W, dtype=float), np.asarray(net.a, dtype=float)
+    weight = np.abs(a) * np.linalg.norm(W, axis=1)
+    if not weight.sum() > 0:
+        return []
+    ang = np.degrees(np.arctan2(W[:, 1], W[:, 0]))
+    order = np.argsort(ang)
+    cuts = np.flatnonzero(np.diff(ang[order]) > tol_deg) + 1
+    groups = []
+    for idx in np.split(order, cuts):
+        w = weight[idx]
+        if w.sum() >= share * weight.sum():
+            groups.append({"angle": float(np.average(ang[idx], weights=w)), "share": float(w.sum() / weight.sum())})
+    return sorted(groups, key=lambda g: -g["share"])

@@ -56,6 +56,12 @@ def thesis(name: str, c: float = 1.0, *, delta: float = 1.0, sign: int = 1):
     return with_bias(np.array(x)), y
 
 
+def quasi_key(sign: int, delta: float) -> str:
+    """'-0.01' / '+10': the short name of the quasi-orthogonal set x_1,1 = -0.5 + sign delta / 2
+    (its full name is '1.2' followed by it, e.g. '1.2-0.01')."""
+    return f"{'-+'[sign == 1]}{delta:g}"
+
+
 def _rows_to_bias_one(M):
     last = M[:, -1:]
     if np.any(np.abs(last) < 1e-12):

@@ -25,6 +25,8 @@ from ..optim import GD
 from ..plots import label, loss_curve, mean_band, new_figure, orientation_plane, weight_plane
 from ..plots.style import series_colour
 from ..sweep import train_many
+from ..analysis import neuron_directions
+from ..data.thesis import quasi_key as delta_key
 from ..analysis.seeds import flagged_sentence, spread, spread_or_none, status_tag, traj_health as health
 from . import Experiment, register
 from .base import THESIS_LOSS, balanced_net, param
@@ -66,11 +68,6 @@ def train_relu(X, y, scale: float, seed: int, snapshots: bool, cfg: Config, ctx)
                       on_divergence="keep", snapshots=snapshots, quiet=ctx.quiet)[0]
 
 
-def delta_key(sign: int, delta: float) -> str:
-    """'-0.01' / '+10': the metric key of the quasi-orthogonal run x_1,1 = -0.5 + sign delta / 2."""
-    return f"{'-+'[sign == 1]}{delta:g}"
-
-
 def predicted_kinks(sign: int, delta: float):
     """Sorted kinks [-1/x_2,1, -1/x_1,1] = [-0.5, -1/x_1,1] of neurons aligned with D+ and D- when the
     inputs have opposite signs (x_1,1 = -0.5 + sign delta / 2 < 0), else None."""
@@ -88,33 +85,6 @@ def kink_deviation(kinks, predicted):
 def final_kinks(traj, interval=(-5.0, 110.0)) -> list[float]:
     """The bends of the final model (merged within 0.1% of the interval, at least 1% of the largest)."""
     return analysis.kinks(analysis.bias_input_as_bias(traj.final), interval, merge=1e-3).tolist()
-
-
-def neuron_directions(net, share: float = 1e-3, tol_deg: float = 1.0) -> list[dict]:
-    """Directions of the neuron groups that carry the model.
-
-    Neurons are sorted by the angle of w_j in the (w_j1, w_j2) plane (degrees) and split where two
-    neighbours differ by more than ``tol_deg``; a group's weight is its share of sum_j |a_j| ||w_j||.
-
-    Returns
-    -------
-    list of dict
-        ``angle`` (weighted mean, degrees) and ``share`` of each group with share >= ``share``,
-        largest share first.
-    """
-    W, a = np.asarray(net.W, dtype=float), np.asarray(net.a, dtype=float)
-    weight = np.abs(a) * np.linalg.norm(W, axis=1)
-    if not weight.sum() > 0:
-        return []
-    ang = np.degrees(np.arctan2(W[:, 1], W[:, 0]))
-    order = np.argsort(ang)
-    cuts = np.flatnonzero(np.diff(ang[order]) > tol_deg) + 1
-    groups = []
-    for idx in np.split(order, cuts):
-        w = weight[idx]
-        if w.sum() >= share * weight.sum():
-            groups.append({"angle": float(np.average(ang[idx], weights=w)), "share": float(w.sum() / weight.sum())})
-    return sorted(groups, key=lambda g: -g["share"])
 
 
 def reference_directions(X, y) -> dict:

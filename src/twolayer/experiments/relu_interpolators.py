@@ -48,10 +48,11 @@ from ..plots import label, mean_band, new_figure, orientation_plane
 from ..plots.style import series_colour
 from ..sweep import run_prepared
 from ..train import prepare
+from ..analysis import neuron_directions
+from ..data.thesis import quasi_key as delta_key
 from . import Experiment, register
 from .base import THESIS_LOSS, balanced_net, param
 from .budget import SEED_MAX
-from .label_geometry import delta_key, neuron_directions
 from .thesis_findings import row
 
 SETS_1D = tuple(data.THESIS_SETS)                        # 1-D inputs (x, 1) with fixed labels

@@ -41,6 +41,7 @@ from ..plots import label, loss_curve, mean_band, new_figure, orientation_plane,
 from ..plots.style import series_colour
 from ..sweep import train_many
 from . import thesis_findings as tf
+from ..data.thesis import quasi_key
 from . import Experiment, register
 from .base import THESIS_LOSS, balanced_net, param
 from .budget import SEED_MAX
@@ -358,7 +359,8 @@ def data_of(dataset: str, cfg: Config):
 
 
 def quasi_name(sign: int, delta: float) -> str:
-    return f"1.2{'-' if sign < 0 else '+'}{delta:g}"
+    """'1.2-0.01': the full name of a quasi-orthogonal set."""
+    return "1.2" + quasi_key(sign, delta)
 
 
 def train_group(units: list, cfg: Config, ctx) -> list:

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import analysis, data
 from ..analysis.seeds import run_health
+from ..data.thesis import quasi_key
 from ..errors import TwolayerWarning
 from ..init import init_net
 from ..optim import GD
@@ -36,7 +37,7 @@ from .budget import SEED_MAX
 
 ORTHOGONAL = ("1.1.0", "1.1.1", "1.1.2", "1.1.4")
 DELTAS = (1e-8, 1e-6, 1e-4, 1e-2, 1.0, 1e2)   # section 3.2: <x_1, x_2> = -+delta
-QUASI = tuple(f"1.2{'-' if s < 0 else '+'}{d:g}" for s in (-1, 1) for d in DELTAS)
+QUASI = tuple("1.2" + quasi_key(s, d) for s in (-1, 1) for d in DELTAS)
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 INITS = ("balanced", "normal")
 SEGMENT_ENDS = (300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000)
