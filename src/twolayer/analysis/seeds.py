@@ -70,6 +70,23 @@ def spread_or_none(values) -> dict:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in spread(values).items()}
 
 
+def kept(values) -> list:
+    """The values of the seeds that were not flagged (None marks a flagged run)."""
+    return [v for v in values if v is not None]
+
+
+def spread_text(values, fmt: str = ".3g") -> str:
+    """'mean +- sd (lo to hi, n = k)' of the finite, unflagged ``values``; '-' when there are none."""
+    return describe_spread(spread(values), fmt)
+
+
+def describe_spread(s: dict | None, fmt: str = ".3g") -> str:
+    """'mean +- sd (lo to hi, n = k)' of a :func:`spread` result; '-' when it holds no value."""
+    if not s or not s.get("n"):
+        return "-"
+    return f"{s['mean']:{fmt}} +- {s['sd']:{fmt}} ({s['lo']:{fmt}} to {s['hi']:{fmt}}, n = {s['n']})"
+
+
 def band_of_best(values, *, lower_is_better: bool = True) -> tuple[int, list[int]]:
     """The best setting and every setting indistinguishable from it over seeds.
 

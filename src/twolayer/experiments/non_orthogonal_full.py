@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import analysis, data
-from ..analysis.seeds import run_health, spread, spread_or_none
+from ..analysis.seeds import spread_text as seeds_spread_text, run_health, spread, spread_or_none
 from ..data import with_bias
 from ..errors import TwolayerWarning
 from ..init import init_net
@@ -559,9 +559,7 @@ def balance_sentence(f: dict) -> str:
 
 def spread_text(values) -> str:
     """'mean +- sd (lo to hi, n = k)' of the values that are not None, two significant digits."""
-    from .thesis_findings import spread_text as over_seeds
-
-    return over_seeds(values, ".2g")
+    return seeds_spread_text(values, ".2g")
 
 
 def wide_finding(rows) -> dict:

@@ -40,7 +40,7 @@ import numpy as np
 
 from .. import analysis, data
 from ..data.core import with_bias
-from ..analysis.seeds import flagged_sentence, spread_or_none, status_tag, traj_health as health
+from ..analysis.seeds import describe_spread, flagged_sentence, kept, spread_or_none, status_tag, traj_health as health
 from ..errors import InvalidParameter
 from ..net import Net
 from ..optim import GD
@@ -356,10 +356,6 @@ def min_norm(X, y) -> float:
 
 
 # -- verdicts and sentences: pure functions of the over-seed numbers ---------------------------------
-def kept(values) -> list:
-    return [v for v in values if v is not None]
-
-
 def simple_summary(kinks: list, ratio: list, gap: list, n_points: int, tol: float = 0.01) -> dict:
     """Over runs at small scales (seeds x scales <= 1e-6; None: flagged): how many fitted runs end at a
     simple interpolator, i.e. at most n kinks, ||theta|| within ``tol`` of the minimum and within
@@ -556,12 +552,6 @@ def same_sentence(s: dict) -> str:
 
 
 # -- findings rows -----------------------------------------------------------------------------------
-def _txt(spread: dict | None, fmt: str = ".3g") -> str:
-    if not spread or not spread.get("n"):
-        return "-"
-    return f"{spread['mean']:{fmt}} +- {spread['sd']:{fmt}} ({spread['lo']:{fmt}} to {spread['hi']:{fmt}}, n = {spread['n']})"
-
-
 def simple_row(m: dict, ds: str | None) -> dict:
     """Fig 2.9's right panel: the final interpolators at lambda <= 1e-6 on ``ds`` (None: not run)."""
     where = "Fig 2.9, L1117-L1121"
@@ -570,9 +560,9 @@ def simple_row(m: dict, ds: str | None) -> dict:
     if s is None:
         return row("F2.9a", where, finding, "-", "no interpolator run at lambda <= 1e-6", "not run")
     ok = s["kept"] == s["runs"] and s["simple"] == s["kept"] and s["kept"] > 0
-    per = "; ".join(f"lambda = {lam}: norm / min {_txt(m['interp_norm_ratio_spread'][ds][lam], '.5g')}, kinks "
-                    f"{_txt(m['interp_kinks_spread'][ds][lam], '.2g')}, gap to linear interpolation "
-                    f"{_txt(m['interp_gap_spread'][ds][lam], '.1e')}" for lam in s["scales"])
+    per = "; ".join(f"lambda = {lam}: norm / min {describe_spread(m['interp_norm_ratio_spread'][ds][lam], '.5g')}, kinks "
+                    f"{describe_spread(m['interp_kinks_spread'][ds][lam], '.2g')}, gap to linear interpolation "
+                    f"{describe_spread(m['interp_gap_spread'][ds][lam], '.1e')}" for lam in s["scales"])
     return row("F2.9a", where, f"{finding} ({ds})", "every run (seeds x lambda <= 1e-6) fits and ends with ||theta|| "
                "within 1% of the minimum, within 1% of the linear interpolation, at most n kinks",
                f"{s['simple']} of {s['runs']} runs; {per}",
@@ -586,8 +576,8 @@ def complexity_row(m: dict, ds: str | None) -> dict:
     if c is None or not c["big"] or len(m["interp_scales"]) < 2:
         return row("F2.9b", where, finding, "-", "no interpolator runs at lambda >= 1 and a smaller lambda", "not run")
     ok = c["compared"] == c["seeds"] and c["compared"] > 0 and c["norm_grows"] == c["more_kinks"] == c["compared"]
-    kinks = {k: _txt(v, ".2g") for k, v in m["interp_kinks_spread"][ds].items()}
-    norms = {k: _txt(v, ".3g") for k, v in m["interp_norm_ratio_spread"][ds].items()}
+    kinks = {k: describe_spread(v, ".2g") for k, v in m["interp_kinks_spread"][ds].items()}
+    norms = {k: describe_spread(v, ".3g") for k, v in m["interp_norm_ratio_spread"][ds].items()}
     return row("F2.9b", where, f"{finding} ({ds})", "in every seed ||theta|| grows strictly with lambda from the "
                "largest lambda < 1 on, and every lambda >= 1 has more kinks than the smallest lambda",
                f"norm grows in {c['norm_grows']}, more kinks in {c['more_kinks']} of {c['compared']} seeds compared "

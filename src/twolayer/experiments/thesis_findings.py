@@ -15,7 +15,7 @@ Every function here is pure: ``metrics`` maps an experiment's name to its metric
 
 from __future__ import annotations
 
-import numpy as np
+from ..analysis.seeds import kept, spread_text
 
 VERDICTS = ("reproduced", "differs", "thesis contradicted", "not run")
 
@@ -30,20 +30,6 @@ def row(rid: str, where: str, finding: str, criterion: str, measured: str, verdi
 
 def ok_verdict(ok: bool) -> str:
     return "reproduced" if ok else "differs"
-
-
-def kept(values) -> list:
-    """The values of the seeds that were not flagged (None: flagged)."""
-    return [v for v in values if v is not None]
-
-
-def spread_text(values, fmt: str = ".3g") -> str:
-    """'mean +- sd (lo to hi, n = k)' of the kept values, '-' when none."""
-    v = np.array(kept(values), dtype=float)
-    if not len(v):
-        return "-"
-    sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-    return f"{v.mean():{fmt}} +- {sd:{fmt}} ({v.min():{fmt}} to {v.max():{fmt}}, n = {len(v)})"
 
 
 def _missing(rid, where, finding, part) -> dict:
