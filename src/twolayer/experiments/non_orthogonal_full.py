@@ -41,6 +41,7 @@ from ..optim import GD
 from ..plots import label, new_figure, orientation_plane, weight_plane
 from ..plots.style import series_colour
 from ..sweep import train_many
+from ..trajectory import log_steps
 from . import Experiment, register
 from .base import THESIS_LOSS, param
 from .budget import SEED_MAX
@@ -111,8 +112,7 @@ def goal_of(name: str, cfg: Config) -> float:
 
 def record_steps(cap: int, points: int, segment: int) -> np.ndarray:
     """About ``points`` log-spaced epochs in [1, cap] and every segment end: where the loss is recorded."""
-    raw = np.unique(np.round(np.geomspace(1, cap, points)).astype(np.int64))
-    return np.unique(np.concatenate([[0], raw, np.arange(segment, cap + 1, segment)]))
+    return np.union1d(log_steps(cap, points), np.arange(segment, cap + 1, segment))
 
 
 def segment_outcome(loss_start: float, loss_end: float, reached: bool, diverged: bool, done: int, cap: int,

@@ -31,6 +31,7 @@ from ..optim import GD
 from ..plots import label, new_figure
 from ..plots.style import series_colour
 from ..sweep import train_many
+from ..trajectory import log_steps
 from . import Experiment, register
 from .base import THESIS_LOSS, param
 from .budget import SEED_MAX
@@ -79,8 +80,7 @@ def dataset(name: str):
 
 def record_steps(epochs: int, points: int) -> np.ndarray:
     """About ``points`` distinct epochs in [0, epochs], log-spaced (every epoch at the start)."""
-    raw = np.unique(np.round(np.geomspace(1, epochs, points)).astype(np.int64))
-    return np.concatenate([[0], raw])
+    return log_steps(epochs, points)
 
 
 def start(X, y, width: int, act: str, init: str, scale: float, seed: int, force: bool):
