@@ -107,11 +107,21 @@ def threads_available() -> int:
     return max(1, numba.get_num_threads())
 
 
+def _expected_work(spec) -> float:
+    """A run's work in the compiled engine's units: steps (or flow time) x samples per step x m (d + 2)."""
+    per_step = spec.obj.n if spec.optimizer.batch_size is None else spec.optimizer.batch_size
+    length = spec.steps if spec.steps is not None else 1000.0 * max(1.0, spec.t_max or 1.0)
+    return length * per_step * spec.net.m * (spec.net.d + 2)
+
+
 def _run_threads(specs, bar) -> list:
     """Each run on its own compiled run loop, ``threads_available()`` runs at a time in threads of
     this process (the loops release the GIL). Runs share no arrays: the compiled engine copies small
     data per run, since threads that share an array contend for its reference count on every step.
-    A run's numbers are those of the same run alone. Ctrl-C stops every run within a chunk (~0.1 s)."""
+    A run's numbers are those of the same run alone. Ctrl-C stops every run within a chunk (~0.1 s).
+
+    The runs start longest first (by :func:`_expected_work`), so that no long run starts last while
+    the other threads have nothing left to do."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     from .engines import compiled as C
@@ -120,8 +130,9 @@ def _run_threads(specs, bar) -> list:
     results: list = [None] * len(specs)
     finished = 0
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="twolayer-run") as pool:
-        futures = [pool.submit(_execute_or_error, spec) for spec in specs]
-        pending = dict(zip(futures, range(len(specs))))
+        order = sorted(range(len(specs)), key=lambda i: -_expected_work(specs[i]))
+        futures = [pool.submit(_execute_or_error, specs[i]) for i in order]
+        pending = dict(zip(futures, order))
         try:
             while pending:
                 done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
