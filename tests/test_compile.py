@@ -141,7 +141,7 @@ def test_kernels_module_is_self_contained_so_its_disk_cache_cannot_go_stale():
             imported.add("." * node.level + (node.module or ""))
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
-    assert imported == {"__future__", "math", "numpy", "numba"}, imported
+    assert imported == {"__future__", "math", "numpy", "numba", "numba.extending", "llvmlite"}, imported
 
 
 def test_a_package_whose_folder_is_not_writable_caches_in_the_user_cache(tmp_path):
