@@ -27,7 +27,6 @@ Parts (all at step alpha = 1e-3):
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,12 +34,11 @@ import numpy as np
 from .. import analysis, data
 from ..analysis.seeds import spread_text as seeds_spread_text, run_health, spread, spread_or_none
 from ..data import with_bias
-from ..errors import TwolayerWarning
 from ..init import init_net
 from ..optim import GD
 from ..plots import label, new_figure, orientation_plane, weight_plane
 from ..plots.style import series_colour
-from ..sweep import train_many
+from ..segments import train_in_segments
 from ..trajectory import log_steps
 from . import Experiment, register
 from .base import THESIS_LOSS, param
@@ -129,29 +127,6 @@ def segment_outcome(loss_start: float, loss_end: float, reached: bool, diverged:
     return "capped" if done >= cap else None
 
 
-def _extend(r: dict, t, done: int, end: int, full: bool, cap: int, goal: float, snap: bool, stall_drop: float) -> bool:
-    """Append segment ``t`` (epochs done..end) to run ``r`` and apply the stopping rule (a segment cut
-    short by a cap below it is called stalled only if its loss did not decrease at all); True when the run
-    goes on."""
-    if not r["loss"]:
-        r["loss"].append(t.train_loss[:1])
-        r["segment_losses"].append(float(t.train_loss[0]))
-        if snap:
-            r["a"].append(t.a[:1])
-            r["W"].append(t.W[:1])
-    r["steps"].append(np.asarray(t.steps[1:]) + done)
-    r["loss"].append(np.asarray(t.train_loss[1:]))
-    if snap:
-        r["a"].append(t.a[1:])
-        r["W"].append(t.W[1:])
-    r["final"], r["epochs"] = t.final, done + int(t.steps[-1])
-    r["segment_losses"].append(float(t.train_loss[-1]))
-    out = segment_outcome(r["segment_losses"][-2], r["segment_losses"][-1], bool(np.any(t.train_loss < goal)),
-                          "diverged" in t.info, end, cap, stall_drop if full else 0.0)
-    r["outcome"] = out
-    return out is None
-
-
 def train_until_converged(nets, X, y, caps, goal: float, cfg: Config, quiet: bool, snap: bool = False) -> list[dict]:
     """GD from ``nets`` (step cfg.lr) with the thesis's stopping rule, segment by segment, run ``i`` up to
     ``caps[i]`` epochs; all runs still going train together (both cores).
@@ -161,28 +136,31 @@ def train_until_converged(nets, X, y, caps, goal: float, cfg: Config, quiet: boo
     every segment end), ``final`` (the last network) and, with ``snap``, ``a`` (T, m) and ``W``
     (T, m, d) at every recorded point.
     """
-    at = record_steps(max(caps), cfg.points, cfg.segment)
-    runs = [{"steps": [np.array([0])], "loss": [], "a": [], "W": [], "outcome": None, "epochs": 0,
-             "segment_losses": [], "final": net} for net in nets]
-    alive, done = list(range(len(nets))), 0
-    while alive:
-        ends = {i: min(done + cfg.segment, caps[i]) for i in alive}     # a cap below a segment ends it early
-        still = []
-        for end in sorted(set(ends.values())):
-            group = [i for i in alive if ends[i] == end]
-            local = at[(at > done) & (at <= end)] - done
-            with warnings.catch_warnings():          # a dead ReLU network shows as a stalled run
-                warnings.simplefilter("ignore", TwolayerWarning)
-                trajs = train_many([runs[i]["final"] for i in group], X, y, **THESIS_LOSS, optimizer=GD(cfg.lr),
-                                   steps=end - done, record_at=np.unique(np.concatenate([[0], local, [end - done]])),
-                                   snapshots=snap, on_divergence="keep", quiet=quiet)
-            for i, t in zip(group, trajs):
-                if _extend(runs[i], t, done, end, end - done == cfg.segment, caps[i], goal, snap, cfg.stall_drop):
-                    still.append(i)
-        alive, done = sorted(still), done + cfg.segment
-    return [{"steps": np.concatenate(r["steps"]), "loss": np.concatenate(r["loss"]), "outcome": r["outcome"],
-             "epochs": r["epochs"], "segment_losses": r["segment_losses"], "final": r["final"],
-             **({"a": np.concatenate(r["a"]), "W": np.concatenate(r["W"])} if snap else {})} for r in runs]
+    outcome = [None] * len(nets)
+    seg_losses = [[] for _ in nets]
+
+    def go_on(i, run, t, start, end) -> bool:
+        """The stopping rule after one segment (a segment cut short by a cap below it is called stalled
+        only if its loss did not decrease at all)."""
+        if not seg_losses[i]:
+            seg_losses[i].append(float(t.train_loss[0]))
+        seg_losses[i].append(float(t.train_loss[-1]))
+        full = end - start == cfg.segment
+        outcome[i] = segment_outcome(seg_losses[i][-2], seg_losses[i][-1], bool(np.any(t.train_loss < goal)),
+                                     "diverged" in t.info, end, caps[i], cfg.stall_drop if full else 0.0)
+        return outcome[i] is None
+
+    top = max(caps)
+    ends = list(range(cfg.segment, top, cfg.segment)) + [top]
+    runs = train_in_segments(nets, X, y, optimizers=GD(cfg.lr), ends=ends, caps=caps, go_on=go_on,
+                             record_at=record_steps(top, cfg.points, cfg.segment), record_ends=True, snapshots=snap,
+                             quiet=quiet, **THESIS_LOSS)
+    out = []
+    for r, o, sl in zip(runs, outcome, seg_losses):
+        steps, loss = r.curve()
+        out.append({"steps": steps, "loss": loss, "outcome": o, "epochs": r.epochs, "segment_losses": sl,
+                    "final": r.final, **(dict(zip(("a", "W"), r.snapshots())) if snap else {})})
+    return out
 
 
 # -- what each part trains ----------------------------------------------------------------------------

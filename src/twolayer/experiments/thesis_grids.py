@@ -18,19 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import warnings
-
 import numpy as np
 
 from .. import analysis, data
 from ..analysis.seeds import run_health
 from ..data.thesis import quasi_key
-from ..errors import TwolayerWarning
 from ..init import init_net
 from ..optim import GD
 from ..plots import label, new_figure
 from ..plots.style import series_colour
-from ..sweep import train_many
+from ..segments import train_in_segments
 from ..trajectory import log_steps
 from . import Experiment, register
 from .base import THESIS_LOSS, param
@@ -97,36 +94,19 @@ def train_until_fit(nets, X, y, lrs, epochs: int, fit_level: float, at: np.ndarr
     reason, or "") and ``dead`` ("all m ReLU units inactive ... from step N", or "": such a network
     is constant and stops training).
     """
-    runs = [{"steps": [np.array([0])], "loss": [], "diverged": "", "dead": ""} for _ in nets]
-    current, alive, done = list(nets), list(range(len(nets))), 0
-    for end in [e for e in SEGMENT_ENDS if e < epochs] + [epochs]:
-        if not alive:
-            break
-        local = at[(at > done) & (at <= end)] - done
-        with warnings.catch_warnings():      # a dead ReLU network is stopped and reported as such below
-            warnings.simplefilter("ignore", TwolayerWarning)
-            trajs = train_many([current[i] for i in alive], X, y, **THESIS_LOSS,
-                               optimizer=[GD(lrs[i]) for i in alive], steps=end - done,
-                               record_at=np.concatenate([[0], local]), snapshots=False, on_divergence="keep",
-                               quiet=quiet)
-        still = []
-        for i, t in zip(alive, trajs):
-            r = runs[i]
-            if not r["loss"]:
-                r["loss"].append(t.train_loss[:1])
-            r["steps"].append(np.asarray(t.steps[1:]) + done)
-            r["loss"].append(np.asarray(t.train_loss[1:]))
-            dead = [w for w in t.info.get("warnings", []) if "inactive" in w]
-            if "diverged" in t.info:
-                r["diverged"] = str(t.info["diverged"])
-            elif dead:
-                r["dead"] = dead[0].split(":")[0]
-            elif np.all(t.train_loss >= fit_level):
-                current[i] = t.final
-                still.append(i)
-        alive, done = still, end
-    return [{"steps": np.concatenate(r["steps"]), "loss": np.concatenate(r["loss"]), "diverged": r["diverged"],
-             "dead": r["dead"]} for r in runs]
+    flags = [{"diverged": "", "dead": ""} for _ in nets]
+
+    def go_on(i, run, t, start, end) -> bool:
+        dead = [w for w in t.info.get("warnings", []) if "inactive" in w]
+        if "diverged" in t.info:
+            flags[i]["diverged"] = str(t.info["diverged"])
+        elif dead:
+            flags[i]["dead"] = dead[0].split(":")[0]
+        return not flags[i]["diverged"] and not flags[i]["dead"] and bool(np.all(t.train_loss >= fit_level))
+
+    runs = train_in_segments(nets, X, y, optimizers=[GD(lr) for lr in lrs], record_at=at, go_on=go_on,
+                             ends=[e for e in SEGMENT_ENDS if e < epochs] + [epochs], quiet=quiet, **THESIS_LOSS)
+    return [{"steps": r.curve()[0], "loss": r.curve()[1], **f} for r, f in zip(runs, flags)]
 
 
 def read_run(steps, loss, diverged: str, dead: str, fit_level: float) -> dict:
