@@ -328,6 +328,77 @@ def test_hidden_structure_draws_the_trivial_predictors_and_computes_its_caption(
     assert ex.signal_sentence(alphas, nan(h["weight_fraction_in_signal_plane_runs"]), 10, 8) in report
 
 
+def test_meeting_alpha_is_where_the_gap_stays_below_the_tolerance():
+    gaps = np.array([[0.5, 0.6], [0.05, 0.3], [0.04, 0.06], [0.02, 0.01]])   # means 0.55, 0.175, 0.05, 0.015
+    assert ex.meeting_index(gaps, 0.1) == 2 and ex.meeting_index(gaps, 0.2) == 1 and ex.meeting_index(gaps, 0.01) is None
+    assert ex.meeting_index(np.vstack([gaps[:3], [[0.3, 0.5]]]), 0.1) is None        # apart again at the top
+    with_nan = gaps.copy()
+    with_nan[3] = np.nan                                                        # the largest alpha is not compared
+    assert ex.meeting_index(with_nan, 0.1) == 2
+    assert np.allclose(ex.relative_gap([[2.0, 1.0]], [[1.0, 2.0]]), [[1.0, 0.5]])
+
+
+def test_lazy_meeting_sentence_flips_with_the_gaps():
+    alphas = np.array([0.01, 0.1, 1.0, 10.0])
+    meet = ex.lazy_meeting_sentence(alphas, [[0.5, 0.6], [0.3, 0.2], [0.04, 0.06], [0.02, 0.01]], 0.1)
+    assert "comes within 10% of its lazy twin's from alpha = 1 on" in meet and "at alpha = 0.1 the gap is 0.25" in meet
+    every = ex.lazy_meeting_sentence(alphas, [[0.05, 0.06], [0.03, 0.02], [0.04, 0.06], [0.02, 0.01]], 0.1)
+    assert "at every alpha compared, 0.01 to 10" in every
+    apart = ex.lazy_meeting_sentence(alphas, [[0.5, 0.6], [0.05, 0.02], [0.3, 0.2], [0.4, 0.5]], 0.1,
+                                     rwc=np.array([10.0, 1.0, 0.05, 0.045]))
+    assert "does not settle within 10%" in apart and "0.45 (range 0.4-0.5 over 2 seeds)" in apart
+    assert "below 10% only at alpha = 0.1" in apart and "has stopped falling" in apart
+    assert "stopped falling" not in ex.lazy_meeting_sentence(alphas, [[0.5, 0.6], [0.05, 0.02], [0.3, 0.2], [0.4, 0.5]],
+                                                             0.1, rwc=np.array([10.0, 1.0, 0.5, 0.05]))
+    assert "nothing to compare" in ex.lazy_meeting_sentence(alphas, np.full((4, 2), np.nan), 0.1)
+
+
+def test_init_scale_2d_sets_the_network_against_its_lazy_twin(quick_results):
+    folder, m = quick_results("init-scale-2d")
+    alphas, tol = np.array(m["alphas"]), m["lazy_tolerance"]
+    net, twin = nan(m["test_error_runs"]), nan(m["lazy_twin_test_error_seeds"])
+    gaps = nan(m["lazy_gap_seeds"])
+    assert np.allclose(gaps, ex.relative_gap(net, twin), equal_nan=True)
+    assert np.isfinite(twin).sum() == twin.size - len(m["lazy_twin_flagged"])   # a twin left out has no number
+    meet = ex.meeting_index(gaps, tol)
+    assert m["lazy_meet_alpha"] == (None if meet is None else alphas[meet])
+    rwc = np.array(m["relative_weight_change"])
+    sentence = ex.lazy_meeting_sentence(alphas, gaps, tol, rwc)
+    assert m["lazy_meeting"] == sentence and sentence in (folder / "report.md").read_text()
+    assert (folder / "figures" / "lazy_twin.png").exists()
+    # where the network is lazy (alpha >= 1: it moves by less than half its norm) the twin's weights move
+    # as much as the network's; from a small alpha the linear model must travel much further
+    twin_rwc = np.array(m["lazy_twin_weight_change"])
+    lazy = alphas >= 1
+    assert np.allclose(twin_rwc[lazy], rwc[lazy], rtol=0.3) and rwc[lazy].max() < 0.5
+    assert twin_rwc[0] > 10 * rwc[0]
+    # the twin's and the network's predictors at the end differ far more in the rich regime than where the
+    # network is lazy (middle alphas), relative to the labels' RMS
+    dist = nan(m["lazy_distance_seeds"])
+    assert dist[0].min() > 5 * dist[5].max()
+
+
+def test_hidden_structure_network_beats_its_lazy_twin_only_at_small_alpha_in_d10(quick_results):
+    folder, h = quick_results("hidden-structure")
+    alphas, tol = np.array(h["alphas"]), h["lazy_tolerance"]
+    report = (folder / "report.md").read_text()
+    for d in (2, 10):
+        gaps = nan(h[f"lazy_gap_d{d}_seeds"])
+        assert np.allclose(gaps, ex.relative_gap(nan(h[f"test_error_d{d}_runs"]), nan(h[f"lazy_twin_test_error_d{d}_seeds"])),
+                           equal_nan=True)
+        assert h[f"lazy_meeting_d{d}"] in report
+        meet = ex.meeting_index(gaps, tol)
+        assert h[f"lazy_meet_alpha_d{d}"] == (None if meet is None else alphas[meet])
+    # d = 10: feature learning at small alpha beats the kernel model in every seed; at the largest alphas the
+    # network is its twin
+    net, twin = nan(h["test_error_d10_runs"]), nan(h["lazy_twin_test_error_d10_seeds"])
+    first = int(np.argmax(np.isfinite(twin).all(axis=1)))
+    assert np.nanmax(net[first]) < 0.5 * np.nanmin(twin[first])
+    assert h["lazy_meet_alpha_d10"] is not None and h["lazy_meet_alpha_d10"] <= alphas[-1]
+    for f in h["lazy_twin_flagged_d10"]:
+        assert f["status"] == "not fitted" and f["reason"].startswith("lazy twin:")
+
+
 def test_overparam_narrow_restarts_stall_and_wide_ones_converge(quick_results):
     folder, o = quick_results("overparam-convergence")
     assert o["fraction_converged"][0] < 0.5 and o["fraction_converged"][-1] == 1.0

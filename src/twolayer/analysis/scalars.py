@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InvalidParameter, closest
+from ..errors import InvalidParameter, TwolayerError, closest
 from .balance import balance_gaps
 from .linear import stable_rank as _stable_rank
 from .phases import first_below, plateaus
@@ -28,7 +28,8 @@ NAN = float("nan")
 @dataclass
 class RunResult:
     """What a metric may look at: ``traj`` (a :class:`twolayer.Trajectory`), ``net0`` (the initial
-    network), ``X``, ``y`` and the optional test set ``X_test``, ``y_test``."""
+    network), ``X``, ``y``, the optional test set ``X_test``, ``y_test``, and ``spec``, the prepared
+    run (:class:`twolayer.train.RunSpec`; the lazy-twin metrics need it)."""
 
     traj: object
     net0: object
@@ -37,6 +38,17 @@ class RunResult:
     X_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     loss: str = "square"
+    spec: object = None
+
+    @functools.cached_property
+    def twin(self):
+        """The run's lazy twin (:func:`twolayer.theory.lazy.twin_of`), computed once for every
+        lazy-twin metric; None without ``spec``."""
+        if self.spec is None:
+            return None
+        from ..theory.lazy import twin_of
+
+        return twin_of(self.spec)
 
 
 def _errors(net, X, y, loss) -> float:
@@ -133,6 +145,41 @@ def plateau_exit(r: RunResult, k=None) -> float:
     return float(found[k - 1]["end"]) if 1 <= k <= len(found) else NAN
 
 
+def lazy_distance(r: RunResult, arg=None) -> float:
+    """RMS over the test inputs (the training inputs without a test set) of f_T(x) - f_lin,T(x), the
+    final network against its lazy twin (the linearisation at initialisation trained by the same
+    optimiser, :func:`twolayer.theory.lazy_twin`), relative to the RMS of the labels there. Small in
+    the lazy regime (order 1/m in the NTK scaling), order one in the rich regime. Scalar networks."""
+    if r.twin is None or r.net0.outputs != 1:
+        return NAN
+    X, y = (r.X, r.y) if r.X_test is None else (r.X_test, r.y_test)
+    out = r.twin.train_out[-1] if r.X_test is None else r.twin.test_out[-1]
+    return float(np.sqrt(np.mean((r.traj.final(X) - out) ** 2) / np.mean(np.asarray(y, dtype=float) ** 2)))
+
+
+def lazy_final_loss(r: RunResult, arg=None) -> float:
+    """Training loss of the lazy twin at the run's last recorded point (scalar networks)."""
+    return NAN if r.twin is None or r.net0.outputs != 1 else float(r.twin.train_loss[-1])
+
+
+def lazy_test_loss(r: RunResult, arg=None) -> float:
+    """Test loss of the lazy twin at the run's last recorded point (NaN without a test set)."""
+    if r.twin is None or r.net0.outputs != 1 or r.twin.test_loss is None:
+        return NAN
+    return float(r.twin.test_loss[-1])
+
+
+def laziness_kappa(r: RunResult, arg=None) -> float:
+    """The laziness scale of Chizat, Oyallon and Bach (2019) at initialisation,
+    ||f_0 - y|| ||D^2 f|| / ||D f||^2 (:func:`twolayer.theory.laziness_scale`): << 1 is lazy."""
+    if r.net0.outputs != 1:
+        return NAN
+    from ..theory.lazy import laziness_scale
+
+    trainable = r.spec.obj.trainable if r.spec is not None else ("a", "W", "c")
+    return float(laziness_scale(r.net0, r.X, r.y, trainable)["kappa"])
+
+
 def min_norm_gap(r: RunResult, arg=None) -> float:
     """Relative gap of the final network's path norm sum_j |a_j| ||w_j|| (times the output scale) to
     the minimum-norm ReLU interpolator of the data, for ReLU networks without bias on 2-D inputs
@@ -171,6 +218,8 @@ METRICS = {
     "dead_fraction": (dead_fraction, False), "plateau_count": (plateau_count, False),
     "plateau_exit": (plateau_exit, True), "time_to_loss": (time_to_loss, True),
     "time_to_fraction": (time_to_fraction, True), "min_norm_gap": (min_norm_gap, False),
+    "lazy_distance": (lazy_distance, False), "lazy_final_loss": (lazy_final_loss, False),
+    "lazy_test_loss": (lazy_test_loss, False), "laziness_kappa": (laziness_kappa, False),
 }
 
 _CALL = re.compile(r"^([a-z_]+)(?:\(([^()]*)\))?$")
@@ -205,13 +254,20 @@ def _parsed(name: str) -> tuple:
     return parse_metric(name)
 
 
-def compute(names, result: RunResult) -> dict:
-    """{name: value} for every metric name in ``names`` (validated by :func:`parse_metric`)."""
+def compute(names, result: RunResult, warnings: list | None = None) -> dict:
+    """{name: value} for every metric name in ``names`` (validated by :func:`parse_metric`). A metric
+    that the run cannot afford (e.g. a lazy twin whose Jacobian does not fit in memory) is NaN, and
+    why is appended to ``warnings`` when given."""
     out = {}
     for name in names:
         fn, arg = _parsed(name)
         with np.errstate(all="ignore"):
-            out[name] = float(fn(result, arg))
+            try:
+                out[name] = float(fn(result, arg))
+            except TwolayerError as err:
+                out[name] = NAN
+                if warnings is not None:
+                    warnings.append(f"metric {name} not computed: {err}")
     return out
 
 

@@ -1,6 +1,10 @@
 """Seed 000, exercises 1 and 2: the initialisation scale alpha of a mean-field ReLU network trained
 by GD on a teacher's labels, in d = 2 and with 8 irrelevant extra coordinates (d = 10).
 
+Each alpha's network is set against its lazy twin (:func:`twolayer.theory.lazy_twin`: the linearisation
+around the initialisation, trained by the same GD on the same data, in closed form); the experiments
+report where, as alpha grows, the network's test error comes within ``lazy_tolerance`` of the twin's.
+
 Every (d, seed) sweep over the alphas is one stored unit (``ctx.run("sweep", d=, seed=, steps=)``)
 holding the recorded loss curves and the final networks; the initial networks are drawn again from
 their seeds. Claims compare the runs at equal training loss (``fit_level``): each run's test error is
@@ -33,6 +37,8 @@ SEED_FILE = "000_a9745a3daa3e7512.txt"
 RECORDS = 40             # log-spaced recorded points per run (loss curves only; each evaluates the test set)
 STORE_LIMIT = 64 * 2 ** 20   # bytes of final networks one experiment keeps in its results folder
 AXIS_QUANTILE = 0.98     # the neuron panels' axes cover this quantile of the neurons (times 1.2)
+TWIN_HORIZON = 100       # the lazy twin (closed form: no cost per step) is followed to this many times the
+                         # run's steps, so that it reaches the fit level even where it trains slower
 
 
 @dataclass
@@ -49,6 +55,8 @@ class Common:
                              "flagged 'not fitted' and left out.", gt=0, le=1)
     symmetric: bool = param(False, "Pair the neurons with opposite a_j so that f = 0 at the start (an option; the "
                             "sheet's initialisation is not symmetrised).")
+    lazy_tolerance: float = param(0.1, "The network matches its lazy twin where the relative gap |network - twin| / "
+                                  "twin of their test errors at the fit level is below this.", gt=0, le=10)
     seed: int = param(0, "Random seed of the teacher, the data and the students.", ge=0, le=SEED_MAX)
 
 
@@ -268,6 +276,65 @@ def initial_function_sentence(d: int, err, f0sq, baseline: float) -> str:
     return text
 
 
+def relative_gap(net, twin) -> np.ndarray:
+    """|net - twin| / twin elementwise (NaN where either is NaN): the network's test error against its
+    lazy twin's, shapes (A, S)."""
+    net, twin = np.asarray(net, dtype=float), np.asarray(twin, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.abs(net - twin) / twin
+
+
+def meeting_index(gaps, tol: float):
+    """The smallest alpha index from which every compared alpha (mean gap over seeds finite) has a
+    mean relative gap below ``tol``; None when the largest compared alpha is not below it (or no alpha
+    is compared). gaps : (A, S)."""
+    g = np.asarray(gaps, dtype=float)
+    mean = np.array([np.nanmean(r) if np.isfinite(r).any() else np.nan for r in g])
+    compared = [i for i in range(len(mean)) if np.isfinite(mean[i])]
+    meet = None
+    for i in reversed(compared):
+        if mean[i] >= tol:
+            break
+        meet = i
+    return meet
+
+
+def lazy_meeting_sentence(alphas, gaps, tol: float, rwc=None) -> str:
+    """Where the network's test error meets its lazy twin's as alpha grows (see :func:`meeting_index`).
+
+    gaps : (A, S) relative gaps at the fit level (NaN: a run left out); rwc : (A,) the network's mean
+    relative weight change, used to say when it stops falling with alpha (the start's random f_0 then
+    grows like alpha^2, so a larger alpha is no lazier)."""
+    g = np.asarray(gaps, dtype=float)
+    alphas = np.asarray(alphas, dtype=float)
+    compared = [i for i in range(len(g)) if np.isfinite(g[i]).any()]
+    if not compared:
+        return "No alpha has both the network and its lazy twin at the fit level: nothing to compare."
+    meet, last = meeting_index(g, tol), compared[-1]
+    if meet is None:
+        text = (f"The network's test error does not settle within {tol:.0%} of its lazy twin's as alpha grows: at the "
+                f"largest alpha compared, {alphas[last]:.3g}, the relative gap |network - twin| / twin is {_fmt(g[last])}.")
+        mean = {i: float(np.nanmean(g[i])) for i in compared}
+        below = [i for i in compared if mean[i] < tol]
+        if below:
+            k = min(below, key=mean.get)
+            text += (f" The mean gap is below {tol:.0%} only at {alpha_list(alphas, below)} (smallest at alpha = "
+                     f"{alphas[k]:.3g}: {_fmt(g[k])}).")
+        if rwc is not None and len(compared) > 1:
+            prev = compared[-2]
+            if rwc[last] > 0.8 * rwc[prev]:
+                text += (f" The network's relative weight change has stopped falling ({rwc[prev]:.3g} at alpha = "
+                         f"{alphas[prev]:.3g}, {rwc[last]:.3g} at {alphas[last]:.3g}): a larger alpha is no lazier here.")
+        return text
+    if meet == compared[0]:
+        return (f"The network's test error is within {tol:.0%} of its lazy twin's at every alpha compared, "
+                f"{alphas[compared[0]]:.3g} to {alphas[last]:.3g} (relative gap at alpha = {alphas[meet]:.3g}: "
+                f"{_fmt(g[meet])}).")
+    prev = compared[compared.index(meet) - 1]
+    return (f"The network's test error comes within {tol:.0%} of its lazy twin's from alpha = {alphas[meet]:.3g} on "
+            f"(relative gap there {_fmt(g[meet])}); at alpha = {alphas[prev]:.3g} the gap is {_fmt(g[prev])}.")
+
+
 def signal_sentence(alphas, frac, d: int, lazy: int) -> str:
     """Where the first layer puts its weight at the smallest alpha and at alpha = sqrt(m): frac (A, S)
     shares of ||W||^2 in the two relevant coordinates; 2/d for isotropic weights."""
@@ -315,12 +382,70 @@ def train_seed(cfg, d: int, s: int, steps: int, problem, ctx) -> dict:
     alphas = alpha_grid(cfg)
     record = log_steps(steps, RECORDS)
     runs = train_many(students(cfg, d, s, alphas), X, y, loss="square", reduction="mean",
-                      optimizer=[GD(cfg.lr * cfg.width / max(1.0, a * a)) for a in alphas], steps=steps,
+                      optimizer=[GD(step_size(cfg, a)) for a in alphas], steps=steps,
                       record_at=record, X_test=Xt, y_test=yt, snapshots=False, on_divergence="keep",
                       engine=ctx.engine, quiet=ctx.quiet)
     return {"steps": record, "train": _padded([r.train_loss for r in runs], len(record)),
             "test": _padded([r.test_loss for r in runs], len(record)), "final": [r.final for r in runs],
             "diverged": np.array(["diverged" in r.info for r in runs])}
+
+
+def step_size(cfg, alpha: float) -> float:
+    return cfg.lr * cfg.width / max(1.0, alpha * alpha)
+
+
+def twin_schedule(steps: int) -> np.ndarray:
+    """The twin's recorded steps: the run's own (log-spaced to ``steps``) and on to TWIN_HORIZON x steps."""
+    return np.union1d(log_steps(steps, RECORDS), log_steps(steps * TWIN_HORIZON, RECORDS)).astype(np.int64)
+
+
+def twin_seed(cfg, d: int, s: int, steps: int, problem) -> dict:
+    """One stored unit: the lazy twins of seed ``s`` at every alpha (closed form, no training).
+    Returns the recorded steps (T,), the twin's training and test losses and the infinite-width
+    kernel predictor's (A, T), and at the run's last step the twin's test outputs (A, n_test) and
+    relative weight change (A,)."""
+    from ..theory.lazy import lazy_twin
+
+    X, y, Xt, yt = problem
+    alphas = alpha_grid(cfg)
+    record = twin_schedule(steps)
+    end = int(np.searchsorted(record, steps))
+    twins = [lazy_twin(net, X, y, loss="square", reduction="mean", optimizer=GD(step_size(cfg, a)),
+                       steps=int(record[-1]), record_at=record, X_test=Xt, y_test=yt)
+             for a, net in zip(alphas, students(cfg, d, s, alphas))]
+    nan = np.full(len(record), np.nan)
+    return {"steps": record, "end": end, "train": np.array([t.train_loss for t in twins]),
+            "test": np.array([t.test_loss for t in twins]),
+            "kernel_train": np.array([nan if t.kernel_train_loss is None else t.kernel_train_loss for t in twins]),
+            "kernel_test": np.array([nan if t.kernel_test_loss is None else t.kernel_test_loss for t in twins]),
+            "test_out": np.array([t.test_out[end] for t in twins]),
+            "weight_change": np.array([t.weight_change[end] for t in twins])}
+
+
+def twin_numbers(cfg, d: int, alphas, twins, finals, Xt, yt) -> dict:
+    """(A, S) arrays from the stored twins: the twin's and the kernel predictor's test errors at the fit
+    level (NaN and a flag when the twin never reaches it or diverges), the twin's test error after the
+    run's steps, the RMS distance between the network and its twin on the test inputs at the end of
+    the run (relative to the labels' RMS) and the twin's relative weight change then."""
+    A, S = len(alphas), len(twins)
+    out = {k: np.full((A, S), np.nan) for k in ("at_fit", "kernel", "final", "distance", "rwc")}
+    flags, scale = [], float(np.sqrt(np.mean(yt ** 2)))
+    for s, tw in enumerate(twins):
+        for i, a in enumerate(alphas):
+            train, test = tw["train"][i], tw["test"][i]
+            health = run_health(train, fit_level=cfg.fit_level, diverged=not np.all(np.isfinite(train)))
+            out["final"][i, s] = test[tw["end"]]
+            out["rwc"][i, s] = tw["weight_change"][i]
+            out["distance"][i, s] = np.sqrt(np.mean((finals[i][s](Xt) - tw["test_out"][i]) ** 2)) / scale
+            if health["status"] != "ok":
+                flags.append({"d": d, "alpha": float(a), "seed": s, "status": health["status"],
+                              "reason": f"lazy twin: {health['reason']}"})
+                continue
+            out["at_fit"][i, s] = error_at_level(train, test, cfg.fit_level)
+            if np.isfinite(tw["kernel_train"][i]).all():
+                out["kernel"][i, s] = error_at_level(tw["kernel_train"][i], tw["kernel_test"][i], cfg.fit_level)
+    out["flags"] = flags
+    return out
 
 
 def alpha_sweep(cfg, d: int, ctx, steps: int | None = None) -> dict:
@@ -343,9 +468,13 @@ def alpha_sweep(cfg, d: int, ctx, steps: int | None = None) -> dict:
             else:
                 flags.append({"d": d, "alpha": float(a), "seed": s, "status": health["status"],
                               "reason": health["reason"]})
+    finals = [[u["final"][i] for u in units] for i in range(A)]
+    twins = [ctx.run("lazy_twin", functools.partial(twin_seed, cfg, d, s, steps, (X, y, Xt, yt)), d=d, seed=s,
+                     steps=steps) for s in range(cfg.seeds)]
+    twin = twin_numbers(cfg, d, alphas, twins, finals, Xt, yt)
+    twin["gap"] = relative_gap(at_fit, twin["at_fit"])
     return {"alphas": alphas, "at_fit": at_fit, "final": final, "rwc": rwc, "flags": flags, "units": units,
-            "X": X, "y": y, "Xt": Xt, "yt": yt, "teacher": teacher, "steps": steps,
-            "finals": [[u["final"][i] for u in units] for i in range(A)]}
+            "X": X, "y": y, "Xt": Xt, "yt": yt, "teacher": teacher, "steps": steps, "finals": finals, "twin": twin}
 
 
 def baselines(y, yt) -> dict:
@@ -380,6 +509,67 @@ def error_vs_alpha(ax, res, name: str, width: int, colour=None):
     ax.annotate(r"$\alpha=\sqrt{m}$", (np.sqrt(width), 0.5), xycoords=("data", "axes fraction"), ha="right",
                 va="center", rotation=90, fontsize=8)
     label(ax, r"initialisation scale $\alpha$", "test error (mean; band: range over seeds)")
+
+
+def twin_panel(ax, res, name: str, tol: float, width: int):
+    """The network's test error at the fit level against its lazy twin's and the infinite-width kernel
+    predictor's (lines: mean, bands: range over seeds), with the alpha from which they meet."""
+    alphas, tw = res["alphas"], res["twin"]
+    mean_band(ax, alphas, res["at_fit"], label=f"{name}network", colour="tab:blue")
+    mean_band(ax, alphas, tw["at_fit"], label=f"{name}lazy twin", colour="tab:red", marker="s")
+    if np.isfinite(tw["kernel"]).any():
+        ok = np.isfinite(tw["kernel"]).any(axis=1)
+        ax.plot(alphas[ok], [np.nanmean(r) for r in tw["kernel"][ok]], "--", color="0.35", lw=1,
+                label="infinite-width kernel predictor")
+    meet = meeting_index(tw["gap"], tol)
+    if meet is not None:
+        ax.axvline(alphas[meet], color="tab:green", ls="-.", lw=1, label=f"meet within {tol:.0%}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.axvline(np.sqrt(width), color="0.3", ls=":")
+    label(ax, r"initialisation scale $\alpha$", "test error at the fit level")
+
+
+def gap_panel(ax, res, tol: float, name: str = "", colour=None):
+    """The relative gap |network - twin| / twin (mean, band: range over seeds) and the tolerance."""
+    mean_band(ax, res["alphas"], res["twin"]["gap"], label=f"{name}relative gap", colour=colour)
+    ax.axhline(tol, color="tab:green", ls="-.", lw=1, label=f"tolerance {tol:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    label(ax, r"initialisation scale $\alpha$", "|network - twin| / twin")
+
+
+def twin_metrics(res, tol: float, suffix: str = "") -> dict:
+    """Metric entries of the lazy-twin comparison (keys end with ``suffix``, e.g. "_d10")."""
+    tw, alphas = res["twin"], res["alphas"]
+    meet = meeting_index(tw["gap"], tol)
+
+    def runs(v):
+        return [[None if not np.isfinite(x) else float(x) for x in row] for row in v]
+
+    def means(v):
+        return [spread(r)["mean"] if np.isfinite(r).any() else None for r in v]
+
+    return {f"lazy_twin_test_error{suffix}": means(tw["at_fit"]), f"lazy_twin_test_error{suffix}_seeds": runs(tw["at_fit"]),
+            f"lazy_twin_final_test_error{suffix}_seeds": runs(tw["final"]),
+            f"kernel_test_error{suffix}": means(tw["kernel"]), f"kernel_test_error{suffix}_seeds": runs(tw["kernel"]),
+            f"lazy_gap{suffix}": means(tw["gap"]), f"lazy_gap{suffix}_seeds": runs(tw["gap"]),
+            f"lazy_gap{suffix}_spread": [{k: None if isinstance(v, float) and not np.isfinite(v) else v
+                                          for k, v in spread(r).items()} for r in tw["gap"]],
+            f"lazy_meet_alpha{suffix}": None if meet is None else float(alphas[meet]),
+            f"lazy_distance{suffix}_seeds": runs(tw["distance"]),
+            f"lazy_twin_weight_change{suffix}": means(tw["rwc"]),
+            f"lazy_twin_flagged{suffix}": tw["flags"],
+            f"lazy_meeting{suffix}": lazy_meeting_sentence(alphas, tw["gap"], tol, res["rwc"].mean(axis=1))}
+
+
+def twin_note(cfg, res) -> str:
+    return (f"Lazy twin: the network linearised at its initialisation, f_0(x) + J(x) (theta - theta_0), trained by the "
+            f"same GD on the same data, in closed form (theory.lazy_twin), followed to {TWIN_HORIZON} times the run's "
+            f"steps so that it reaches the fit level; its test error is read at training loss {cfg.fit_level:g} like "
+            f"the network's. The infinite-width kernel predictor uses the analytic NTK of the same initialisation law "
+            f"with the network's own f_0. {len(res['twin']['flags'])} twin runs never reached the fit level and are "
+            "left out of the comparison.")
 
 
 def legend_headroom(ax):
@@ -472,6 +662,21 @@ def run_init_scale(cfg: Config, ctx) -> dict:
                "outside the three panels). Over all seeds, " + "; ".join(gathers) + ".")
 
     rwc = res["rwc"].mean(axis=1)
+    tol = cfg.lazy_tolerance
+    twm = twin_metrics(res, tol)
+    fig, axes = new_figure(2, 1, width=5.0, height=3.8)
+    twin_panel(axes[0, 0], res, "", tol, cfg.width)
+    legend_headroom(axes[0, 0])
+    gap_panel(axes[0, 1], res, tol)
+    axes[0, 1].legend(fontsize=7)
+    dist = res["twin"]["distance"]
+    ctx.figure(fig, "lazy_twin", "The network against its lazy twin",
+               f"Left: test error at training loss {cfg.fit_level:g} of the network and of its lazy twin (the "
+               f"linearisation at initialisation trained by the same GD), and of the infinite-width kernel predictor "
+               f"(dashed); lines: mean, bands: range over {cfg.seeds} seeds. Right: the relative gap of the two test "
+               f"errors. {twm['lazy_meeting']} At the end of the {cfg.steps} steps the network and its twin differ on the "
+               f"test inputs by {_fmt(dist[0])} of the labels' RMS at alpha = {alphas[0]:.3g} and by {_fmt(dist[lazy])} at "
+               f"alpha = sqrt(m).")
     ctx.note(init_note(cfg))
     ctx.note(f"Model of the sheet: f(x) = (1/m) sum_j a_j relu(b_j . x), b_j = alpha * uniform on the circle, "
              f"a_j = alpha * (+-1), square loss (1/n), full-batch GD. Teacher: 5 neurons drawn at alpha = 1; "
@@ -483,6 +688,7 @@ def run_init_scale(cfg: Config, ctx) -> dict:
              f"optimisation in {cfg.steps} steps. {claim} {left_out}")
     ctx.note(f"Laziness: the weights moved by {rwc[lazy]:.3g} of their initial norm at alpha = sqrt(m) = "
              f"{alphas[lazy]:.3g}, against {rwc[0]:.3g} at alpha = {alphas[0]:.3g} (mean over seeds).")
+    ctx.note(twin_note(cfg, res) + " " + twm["lazy_meeting"])
     err = [spread(row) for row in at_fit]
     return {"alphas": alphas.tolist(), "fit_level": cfg.fit_level, "test_error": [e["mean"] for e in err],
             "test_error_runs": at_fit.tolist(),
@@ -494,7 +700,8 @@ def run_init_scale(cfg: Config, ctx) -> dict:
             "flagged": res["flags"], "runs_left_out": len(res["flags"]), "runs": total,
             "near_degrees": cfg.near_degrees, "mass_near_teacher": nn["end"].mean(axis=1).tolist(),
             "mass_near_teacher_runs": nn["end"].tolist(), "mass_near_teacher_start_runs": nn["start"].tolist(),
-            "neuron_panels_alphas": [float(alphas[i]) for i in chosen], "neurons_outside_axes": outside}
+            "neuron_panels_alphas": [float(alphas[i]) for i in chosen], "neurons_outside_axes": outside,
+            "lazy_tolerance": tol, **twm}
 
 
 def run_hidden(cfg: HiddenConfig, ctx) -> dict:
@@ -539,6 +746,19 @@ def run_hidden(cfg: HiddenConfig, ctx) -> dict:
                f"{left_out}")
     function_panels(ctx, res10, cfg, 10, "functions", "Learned function on the signal plane (d = 10)")
 
+    tol = cfg.lazy_tolerance
+    twm = {**twin_metrics(res2, tol, "_d2"), **twin_metrics(res10, tol, "_d10")}
+    fig, axes = new_figure(2, 1, width=5.0, height=3.8)
+    for ax, d, res in ((axes[0, 0], 2, res2), (axes[0, 1], 10, res10)):
+        twin_panel(ax, res, "", tol, cfg.width)
+        ax.axhline(base[d]["mean"], color="tab:orange", ls=(0, (1, 3)), lw=1.2, label="predict the mean")
+        legend_headroom(ax)
+        ax.set_title(f"d = {d}")
+    ctx.figure(fig, "lazy_twin", "The network against its lazy twin, d = 2 and d = 10",
+               f"Test error at training loss {cfg.fit_level:g} of the network and of its lazy twin (the linearisation at "
+               f"initialisation trained by the same GD) and of the infinite-width kernel predictor (dashed); lines: "
+               f"mean, bands: range over {cfg.seeds} seeds. d = 2: {twm['lazy_meeting_d2']} d = 10: "
+               f"{twm['lazy_meeting_d10']}")
     frac = np.array([[signal_fraction(n.W) for n in row] for row in res10["finals"]])
     fig, ax = new_figure(1, 1, width=5.0, height=3.6)
     mean_band(ax[0, 0], alphas, frac, label="d = 10 (mean, range over seeds)")
@@ -556,6 +776,7 @@ def run_hidden(cfg: HiddenConfig, ctx) -> dict:
              f"and {base[10]['mean']:.3g} (d = 10), 0 has {base[2]['zero']:.3g} and {base[10]['zero']:.3g} (the labels' "
              f"mean square). {sentences['initial_function_d2']} "
              f"{sentences['initial_function_d10']}")
+    ctx.note(twin_note(cfg, res10) + f" In d = 2: {twm['lazy_meeting_d2']} In d = 10: {twm['lazy_meeting_d10']}")
     mean2, mean10 = (np.array([spread(r)["mean"] for r in res["at_fit"]]) for res in (res2, res10))
     return {"alphas": alphas.tolist(), "fit_level": cfg.fit_level, "test_error_d2": mean2.tolist(),
             "test_error_d10": mean10.tolist(), "test_error_d2_runs": res2["at_fit"].tolist(),
@@ -567,7 +788,7 @@ def run_hidden(cfg: HiddenConfig, ctx) -> dict:
             "initial_function_mean_square_d2": f0sq[2].tolist(), "initial_function_mean_square_d10": f0sq[10].tolist(),
             "weight_fraction_in_signal_plane": frac.mean(axis=1).tolist(),
             "weight_fraction_in_signal_plane_runs": frac.tolist(), "steps_d10": res10["steps"],
-            "flagged": flags, "runs_left_out": len(flags)}
+            "flagged": flags, "runs_left_out": len(flags), "lazy_tolerance": tol, **twm}
 
 
 register(Experiment(

@@ -111,11 +111,13 @@ def _run_chunk(chunk: Chunk, data) -> dict:
             continue
         status = "diverged" if isinstance(err, str) and err.startswith("DivergenceError") else "done"
         row = _row(run, status, err if status != "done" else None, wall=wall, engine=traj.info.get("engine"))
-        if traj.info.get("warnings"):
-            row["warning"] = "; ".join(traj.info["warnings"])
+        warned = list(traj.info.get("warnings") or [])
         if status == "done":
             row["flag"] = flag(traj)
-            row.update(compute(chunk.record["metrics"], RunResult(traj, net0, X, y, Xt, yt, spec.obj.loss_name)))
+            row.update(compute(chunk.record["metrics"], RunResult(traj, net0, X, y, Xt, yt, spec.obj.loss_name, spec),
+                               warned))
+        if warned:
+            row["warning"] = "; ".join(warned)
             if chunk.snapshot_dir is not None:
                 traj.save(Path(chunk.snapshot_dir) / f"{run.run_id}.h5")
         for name in chunk.record["curves"]:
