@@ -3,6 +3,7 @@ processes for the reference one)."""
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ProcessPoolExecutor
 
@@ -67,11 +68,9 @@ def run_prepared(specs: list, *, on_divergence: str = "raise", processes: int | 
     for r, res in enumerate(results):
         if isinstance(res, TwolayerError):
             res.run = r
-            if on_divergence == "raise" or not isinstance(res, DivergenceError):
+            if on_divergence == "raise":
                 raise res
-            res.trajectory.info["diverged"] = {"step": res.step, "last_loss": res.last_loss, "hint": res.hint}
-            res = res.trajectory
-        out.append(res)
+        out.append(kept(res))
     return out
 
 
@@ -107,7 +106,7 @@ def threads_available() -> int:
     return max(1, numba.get_num_threads())
 
 
-def _expected_work(spec) -> float:
+def expected_work(spec) -> float:
     """A run's work in the compiled engine's units: steps (or flow time) x samples per step x m (d + 2)."""
     per_step = spec.obj.n if spec.optimizer.batch_size is None else spec.optimizer.batch_size
     length = spec.steps if spec.steps is not None else 1000.0 * max(1.0, spec.t_max or 1.0)
@@ -120,18 +119,33 @@ def _run_threads(specs, bar) -> list:
     data per run, since threads that share an array contend for its reference count on every step.
     A run's numbers are those of the same run alone. Ctrl-C stops every run within a chunk (~0.1 s).
 
-    The runs start longest first (by :func:`_expected_work`), so that no long run starts last while
+    The runs start longest first (by :func:`expected_work`), so that no long run starts last while
     the other threads have nothing left to do."""
+    tasks = [functools.partial(execute_or_error, spec) for spec in specs]
+    threads = min(len(specs), threads_available())
+    results = run_in_threads(tasks, [expected_work(s) for s in specs], bar, threads)
+    for res in results:
+        if not isinstance(res, TwolayerError):
+            res.info["threads"] = threads
+    return results
+
+
+def run_in_threads(tasks, work, bar, threads: int | None = None) -> list:
+    """``[task() for task in tasks]``, computed by ``threads`` threads (default
+    :func:`threads_available`), the tasks with the most ``work`` first; ``bar`` (a
+    :class:`~twolayer.progress.Progress`) counts finished tasks. The tasks must release the GIL for
+    their long work (the compiled run loops do). Ctrl-C stops every compiled run loop within ~0.1 s and
+    raises :class:`~twolayer.errors.Interrupted`."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     from .engines import compiled as C
 
-    threads = min(len(specs), threads_available())
-    results: list = [None] * len(specs)
+    threads = min(len(tasks), threads or threads_available())
+    results: list = [None] * len(tasks)
     finished = 0
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="twolayer-run") as pool:
-        order = sorted(range(len(specs)), key=lambda i: -_expected_work(specs[i]))
-        futures = [pool.submit(_execute_or_error, specs[i]) for i in order]
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="twolayer-run") as pool:
+        order = sorted(range(len(tasks)), key=lambda i: -work[i])
+        futures = [pool.submit(tasks[i]) for i in order]
         pending = dict(zip(futures, order))
         try:
             while pending:
@@ -149,13 +163,22 @@ def _run_threads(specs, bar) -> list:
             raise Interrupted(min((e.step for e in stopped), default=0)) from None
         finally:
             C.STOP.clear()
-    for res in results:
-        if not isinstance(res, TwolayerError):
-            res.info["threads"] = threads
     return results
 
 
-def _execute_or_error(spec):
+def kept(res):
+    """A run's result with divergence kept: the Trajectory, or for a :class:`DivergenceError` its
+    partial trajectory with ``info["diverged"]`` = {step, last_loss, hint}; other errors are raised."""
+    if isinstance(res, DivergenceError):
+        res.trajectory.info["diverged"] = {"step": res.step, "last_loss": res.last_loss, "hint": res.hint}
+        return res.trajectory
+    if isinstance(res, TwolayerError):
+        raise res
+    return res
+
+
+def execute_or_error(spec):
+    """:func:`twolayer.train.execute` of ``spec``, or the :class:`TwolayerError` it raised."""
     try:
         return execute(spec)
     except TwolayerError as err:
@@ -167,11 +190,11 @@ def _run_pool(specs, processes, bar) -> list:
     if workers <= 1:
         results = []
         for i, spec in enumerate(specs):
-            results.append(_execute_or_error(spec))
+            results.append(execute_or_error(spec))
             bar.advance(i + 1)
         return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_execute_or_error, spec) for spec in specs]
+        futures = [pool.submit(execute_or_error, spec) for spec in specs]
         results = []
         for i, f in enumerate(futures):
             results.append(f.result())
