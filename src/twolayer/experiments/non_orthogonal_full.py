@@ -920,8 +920,11 @@ def findings_of(rows: list[dict], cfg: Config) -> dict:
 
 def caps_text(cfg: Config) -> str:
     """Which runs got the long treatment, in words (also in metrics["caps"])."""
-    return (f"segments of {cfg.segment:,} epochs; stalled = a segment lowered the loss by less than "
-            f"{100 * cfg.stall_drop:g}%; cap {cfg.long_cap:,} epochs for every 1.3.3 run, the balanced ReLU runs of "
+    head = (f"segments of {cfg.segment:,} epochs; stalled = a segment lowered the loss by less than "
+            f"{100 * cfg.stall_drop:g}%; ")
+    if cfg.long_cap == cfg.short_cap == cfg.wide_cap:
+        return head + f"cap {cfg.long_cap:,} epochs for every run"
+    return (head + f"cap {cfg.long_cap:,} epochs for every 1.3.3 run, the balanced ReLU runs of "
             f"the rich sweeps, widths <= {cfg.long_width} of the width sweep and the wide ReLU runs; "
             f"{cfg.short_cap:,} for the other rich-sweep runs and wider widths; {cfg.wide_cap:,} for the wide "
             "Sigmoid and Tanh runs")
