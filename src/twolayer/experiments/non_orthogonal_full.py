@@ -129,7 +129,7 @@ def segment_outcome(loss_start: float, loss_end: float, reached: bool, diverged:
 
 def train_until_converged(nets, X, y, caps, goal: float, cfg: Config, quiet: bool, snap: bool = False) -> list[dict]:
     """GD from ``nets`` (step cfg.lr) with the thesis's stopping rule, segment by segment, run ``i`` up to
-    ``caps[i]`` epochs; all runs still going train together (both cores).
+    ``caps[i]`` epochs; the runs share the cores (:func:`twolayer.segments.train_in_segments`).
 
     Returns one dict per run: ``steps``, ``loss`` (recorded at :func:`record_steps`), ``outcome`` (one
     of :data:`OUTCOMES`), ``epochs`` (epochs trained), ``segment_losses`` (loss at the start and at
