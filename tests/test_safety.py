@@ -218,11 +218,18 @@ def test_large_but_feasible_runs_still_work():
 
 
 # -- interrupts --------------------------------------------------------------------------------
+def default_sigint() -> None:
+    """In the child: Ctrl-C's default action. A test suite started in the background of a
+    non-interactive shell has SIGINT ignored, its children inherit that, and Python then installs no
+    KeyboardInterrupt handler, so the interrupt these tests send would be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("keep", [False, True])
 def test_ctrl_c_stops_a_compiled_run_within_a_second(tmp_path, keep):
     args = [sys.executable, "-m", "twolayer.cli", "train", "--steps", "200000000", "--quiet", "--out", "r",
             "--engine", "numba"] + (["--keep-partial"] if keep else [])
-    proc = subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 180
     while time.time() < deadline and not hidden_leftovers(tmp_path):
         time.sleep(0.1)
@@ -261,7 +268,7 @@ except KeyboardInterrupt as err:
 
 def test_ctrl_c_stops_a_compiled_sweep_within_a_second():
     proc = subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=default_sigint)
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(1.5)
     sent = time.perf_counter()
