@@ -43,8 +43,8 @@ class RunResult:
     @functools.cached_property
     def twin(self):
         """The run's lazy twin (:func:`twolayer.theory.lazy.twin_of`), computed once for every
-        lazy-twin metric; None without ``spec``."""
-        if self.spec is None:
+        lazy-twin metric; None without ``spec`` or for a network with several outputs."""
+        if self.spec is None or self.net0.outputs != 1:
             return None
         from ..theory.lazy import twin_of
 
@@ -150,7 +150,7 @@ def lazy_distance(r: RunResult, arg=None) -> float:
     final network against its lazy twin (the linearisation at initialisation trained by the same
     optimiser, :func:`twolayer.theory.lazy_twin`), relative to the RMS of the labels there. Small in
     the lazy regime (order 1/m in the NTK scaling), order one in the rich regime. Scalar networks."""
-    if r.twin is None or r.net0.outputs != 1:
+    if r.twin is None:
         return NAN
     X, y = (r.X, r.y) if r.X_test is None else (r.X_test, r.y_test)
     out = r.twin.train_out[-1] if r.X_test is None else r.twin.test_out[-1]
@@ -159,12 +159,12 @@ def lazy_distance(r: RunResult, arg=None) -> float:
 
 def lazy_final_loss(r: RunResult, arg=None) -> float:
     """Training loss of the lazy twin at the run's last recorded point (scalar networks)."""
-    return NAN if r.twin is None or r.net0.outputs != 1 else float(r.twin.train_loss[-1])
+    return NAN if r.twin is None else float(r.twin.train_loss[-1])
 
 
 def lazy_test_loss(r: RunResult, arg=None) -> float:
     """Test loss of the lazy twin at the run's last recorded point (NaN without a test set)."""
-    if r.twin is None or r.net0.outputs != 1 or r.twin.test_loss is None:
+    if r.twin is None or r.twin.test_loss is None:
         return NAN
     return float(r.twin.test_loss[-1])
 

@@ -156,7 +156,8 @@ def second_derivative(net: Net, X, v, w=None, trainable=("a", "W", "c")):
     B' = s (w v_a^T) sigma'(Z) + s (w a^T) sigma''(Z) RZ.
     """
     X = net.check_inputs(X)
-    v = np.where(net.layout.mask(tuple(t for t in trainable if t != "c" or net.bias)), v, 0.0)
+    mask = net.layout.mask(tuple(t for t in trainable if t != "c" or net.bias))
+    v = np.where(mask, v, 0.0)
     act = get_activation(net.activation)
     va, vW, vc = net.layout.unpack(v)
     Z = net.preactivations(X)
@@ -168,7 +169,7 @@ def second_derivative(net: Net, X, v, w=None, trainable=("a", "W", "c")):
         return second
     Bp = s * (np.outer(w, va) * D1 + np.outer(w, net.a) * D2 * RZ)
     hv = net.layout.pack(s * ((D1 * RZ).T @ w), Bp.T @ X, None if vc is None else Bp.sum(axis=0))
-    return second, np.where(net.layout.mask(tuple(t for t in trainable if t != "c" or net.bias)), hv, 0.0)
+    return second, np.where(mask, hv, 0.0)
 
 
 def laziness_scale(net: Net, X, y, trainable=("a", "W", "c"), rounds: int = 100, tol: float = 1e-10, seed: int = 0) -> dict:
