@@ -67,6 +67,14 @@ def kind_of_signature(entry: str, sig) -> str:
 FAST = {"reassoc", "contract", "nsz"}
 
 
+def helper(**options):
+    """``njit`` for the functions that only compiled code calls: cached, and without the CPython and
+    C wrappers that make a function callable from Python (each wrapper unboxes every argument, and
+    Numba optimises and compiles it to machine code in every kernel that links the function in:
+    about a third of a kind's compile time went into wrappers that nothing called)."""
+    return njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options)
+
+
 # -- layout ------------------------------------------------------------------------------------
 def to_internal(layout, theta):
     """Reference layout [a (m,K), W (m,d), c] -> internal [a^T, W^T, c]."""
@@ -130,7 +138,7 @@ def _bits_as_double(typingctx, bits):
     return types.float64(types.int64), codegen
 
 
-@njit(cache=True, fastmath=FLAGS, error_model="numpy")
+@helper(fastmath=FLAGS, error_model="numpy")
 def expm1_parts(x):
     """For x in [EXP_MIN, 0] (or NaN): (p, t) with expm1(x) = t p + (t - 1) and exp(x) = t (1 + p),
     where t = 2^k, k = round(x / ln 2), and p = expm1(x - k ln 2)."""
@@ -153,7 +161,7 @@ def expm1_parts(x):
     return p, t
 
 
-@njit(cache=True, fastmath=FLAGS, error_model="numpy")
+@helper(fastmath=FLAGS, error_model="numpy")
 def vsigmoid(v):
     """1 / (1 + exp(-v)), from e = exp(-|v|): 1 / (1 + e) for v >= 0 and e / (1 + e) below."""
     u = -abs(v)
@@ -164,7 +172,7 @@ def vsigmoid(v):
     return num / (1.0 + e)
 
 
-@njit(cache=True, fastmath=FLAGS, error_model="numpy")
+@helper(fastmath=FLAGS, error_model="numpy")
 def vtanh(v):
     """tanh(v) = sign(v) (-m / (2 + m)) with m = expm1(-2 |v|) (no cancellation for small |v|)."""
     u = -2.0 * abs(v)
@@ -176,7 +184,7 @@ def vtanh(v):
 
 
 # -- one evaluation of the loss and its gradient -------------------------------------------------
-@njit(cache=True, inline="always")
+@helper(inline="always")
 def _expit(v):
     if v >= 0.0:
         return 1.0 / (1.0 + math.exp(-v))
@@ -189,7 +197,7 @@ GB = 64  # samples per block of the matrix-product path (:func:`loss_grad_blocke
 NARROW_WORK = 300  # n m up to which full-batch GD of a narrow problem runs in run_gd_narrow (crossover ~400)
 
 
-@njit(cache=True)
+@helper()
 def _activate(z, H, DH, s, m, act, slope):
     """H[s] = sigma(z), DH[s] = sigma'(z); the switch on ``act`` stays outside the loops so that
     each loop vectorises."""
@@ -219,7 +227,7 @@ def _activate(z, H, DH, s, m, act, slope):
             DH[s, j] = 1.0
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _preactivation(z, WT, c, X, i, m, d, has_c):
     """z = W^T x_i + c in as few passes over the neurons as possible: the first pass starts from c
     (or 0) and adds up to two coordinates, later passes add up to four."""
@@ -253,7 +261,7 @@ def _preactivation(z, WT, c, X, i, m, d, has_c):
         k += cnt
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT):
     """For d <= 2 and one output: z_j = c_j + W_j . x_i, H[s, j] = sigma(z_j), DH[s, j] = sigma'(z_j)
     in one pass over the neurons; returns sum_j a_j sigma(z_j), summed in a pass of its own. (For
@@ -296,7 +304,7 @@ def _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT):
     return acc
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _accumulate(dst, row, src, w0, w1, w2, w3, sb, m):
     """dst[row, j] += sum_{s < sb} w_s src[s, j]: one load and store of dst for up to 4 samples."""
     if sb == 4:
@@ -313,7 +321,7 @@ def _accumulate(dst, row, src, w0, w1, w2, w3, sb, m):
             dst[row, j] += w0 * src[0, j]
 
 
-@njit(cache=True)
+@helper()
 def views(theta, K, m, d):
     """(a^T (K, m), W^T (d, m), c (1, m) or (1, 0)) as views into a flat parameter-shaped vector.
 
@@ -326,13 +334,13 @@ def views(theta, K, m, d):
             theta[oc:].reshape((1, theta.shape[0] - oc)))
 
 
-@njit(cache=True, inline="always")
+@helper(inline="always")
 def _reduction(red, nrows):
     """The factor r of r * sum_i ell_i: 1/n ("mean"), 1/(2n) ("half_mean") or 1 ("sum")."""
     return 1.0 / nrows if red == 0 else (0.5 / nrows if red == 1 else 1.0)
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@helper(fastmath=FAST, inline="always")
 def _loss_scalar(o, yv, loss):
     """(ell(o, y), d ell / d o) for one output o and label y: square, logistic or exponential loss
     (cross-entropy with a single class is 0 with derivative 0)."""
@@ -348,7 +356,7 @@ def _loss_scalar(o, yv, loss):
     return 0.0, 0.0
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _loss_row(out, yr, yc, i, K, loss, G, s):
     """ell(f(x_i), y_i) for the outputs ``out`` (K,), writing d ell / d f into G[s, :]."""
     if loss != 3:
@@ -369,19 +377,19 @@ def _loss_row(out, yr, yc, i, K, loss, G, s):
     return lse - out[yc[i]]
 
 
-@njit(cache=True, inline="always")
+@helper(inline="always")
 def _piecewise_linear(act):
     """ReLU, leaky ReLU or the identity: sigma(v) = sigma'(v) v."""
     return act == 0 or act == 1 or act == 4
 
 
-@njit(cache=True, inline="always")
+@helper(inline="always")
 def _pl_low_slope(act, slope):
     """sigma'(v) for v <= 0 of a piecewise-linear activation: 0 (ReLU), slope (leaky ReLU), 1 (identity)."""
     return 0.0 if act == 0 else (slope if act == 1 else 1.0)
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@helper(fastmath=FAST)
 def _lane_losses(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
     """For a block of ``cnt`` <= 4 samples with sums f_s = sum_j a_j sigma(z_sj) and labels y_s:
     total + the block's losses, and the output gradients g_s = r scale ell'(scale f_s, y_s)
@@ -404,7 +412,7 @@ def _lane_losses(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
     return total, g0, g1, g2, g3
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@helper(fastmath=FAST, inline="always")
 def _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo):
     """sigma'(v_s) of a piecewise-linear activation (1 for v > 0, lo otherwise) for four lanes, and
     the lanes' contribution sum_s g_s sigma(v_s) to d a_j (sigma(v) = sigma'(v) v)."""
@@ -415,7 +423,7 @@ def _lane_slopes(v0, v1, v2, v3, g0, g1, g2, g3, lo):
     return d0, d1, d2, d3, g0 * (d0 * v0) + g1 * (d1 * v1) + g2 * (d2 * v2) + g3 * (d3 * v3)
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@helper(fastmath=FAST, inline="always")
 def _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c):
     """The gradient pass of :func:`_pl_grad` for a block of two samples (unconditional stores, as
     there)."""
@@ -438,7 +446,7 @@ def _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, 
             gc[0, j] += g0 * aj * (1.0 if v0 > 0.0 else lo) + g1 * aj * (1.0 if v1 > 0.0 else lo)
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@helper(fastmath=FAST, inline="always")
 def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c):
     """Loss r sum_i ell_i over ``rows[r0:r0+nrows]`` with its gradient added into the views GV, for
     one output, d <= 2 and a piecewise-linear activation sigma(v) = v (v > 0), lo v (v <= 0).
@@ -502,7 +510,7 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
     return r * total
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
+@helper(fastmath=FAST)
 def _pl_grad_c(aT, WT, c, gc, m, r1, lo, p0, p1, p2, p3, q0, q1, q2, q3, g0, g1, g2, g3):
     """The bias part of :func:`_pl_grad`'s four-lane gradient pass, in a loop of its own."""
     for j in range(m):
@@ -513,13 +521,13 @@ def _pl_grad_c(aT, WT, c, gc, m, r1, lo, p0, p1, p2, p3, q0, q1, q2, q3, g0, g1,
         gc[0, j] += g0 * aj * d0 + g1 * aj * d1 + g2 * aj * d2 + g3 * aj * d3
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def loss_grad_pl(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c):
     """:func:`_pl_grad` as a function of its own, for the steps that are not inlined."""
     return _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c)
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
               tr_a, tr_W, tr_c, z, H, DH, B, out, G):
     """Data loss r * sum_i ell_i over the samples ``rows[r0:r0+nrows]``; adds its gradient into the
@@ -581,7 +589,7 @@ def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, sca
     return r * total
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, loss, r, tr_a, tr_c):
     """The per-sample part of :func:`loss_grad_blocked` for one output and a piecewise-linear
     activation: from the pre-activations Zb (without c), the loss of rows[start:start+nb], d a and
@@ -622,7 +630,7 @@ def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, l
     return total
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _rows(aT, c, gaT, gc, Zb, Bb, yr, yc, rows, start, nb, K, m, has_c, act, slope, scale, loss, r, tr_a, tr_c,
           H, DH, out, G):
     """The per-sample part of :func:`loss_grad_blocked` for any activation and K outputs: from the
@@ -671,7 +679,7 @@ def _rows(aT, c, gaT, gc, Zb, Bb, yr, yc, rows, start, nb, K, m, has_c, act, slo
     return total
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
                       tr_a, tr_W, tr_c, H, DH, out, G, Xg, Zg, Bg, GWs):
     """:func:`loss_grad` (with the gradient) for wide inputs: blocks of GB samples go through two
@@ -707,7 +715,7 @@ def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, sl
     return r * total
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _finite(loss, g):
     """loss and every g[p] finite: x * 0 is 0 for finite x and NaN for NaN or inf."""
     s = loss * 0.0
@@ -716,7 +724,7 @@ def _finite(loss, g):
     return s == 0.0
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _penalty(theta, mask, wd):
     if wd == 0.0:
         return 0.0
@@ -727,7 +735,7 @@ def _penalty(theta, mask, wd):
     return 0.5 * wd * s
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _norm(g):
     s = 0.0
     for p in range(g.shape[0]):
@@ -735,14 +743,17 @@ def _norm(g):
     return math.sqrt(s)
 
 
-@njit(cache=True)
+@helper(inline="always")
 def _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
     """Training loss on rows and the gradient g of the full objective (weight decay added);
     V and GV are the views of theta and g.
 
     The path markers ``pl``, ``blocked``, ``general`` (see :data:`PATHS`) are True for the path the
     run takes and None for the others: Numba drops a branch on a None argument before compiling, so
-    a kind of run compiles its own path only."""
+    a kind of run compiles its own path only. Inlined at Numba's IR level (it is small): every
+    compiled function that calls another links the callee's code in, and LLVM optimises and
+    compiles the linked whole again, so each level of calls between a step loop and the objective's
+    kernels cost a second or more of compilation per kind."""
     (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
      z, h, dh, b, out, G, Xg, Zg, Bg, GWs) = P
     for p in range(g.shape[0]):
@@ -762,7 +773,7 @@ def _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
     return val
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _add_decay(g, theta, mask, wd):
     """g += wd theta on the trainable coordinates (a call of its own keeps it out of inlined loops)."""
     for p in range(theta.shape[0]):
@@ -770,29 +781,7 @@ def _add_decay(g, theta, mask, wd):
             g[p] += wd * theta[p]
 
 
-@njit(cache=True, fastmath=FAST, inline="always")
-def _objective_narrow(theta, g, V, GV, P, rows, r0, nrows, pl, smooth):
-    """:func:`_objective` for one output and d <= 2, written to be inlined into the step loop (the
-    call of the general :func:`loss_grad`, with its ~25 array arguments, costs more than a whole
-    step of a tiny network): :func:`_pl_grad` for piecewise-linear activations (marker ``pl``),
-    else one fused forward pass and one gradient pass per sample (marker ``smooth``). ``g`` must
-    be zero on entry (the caller's update pass zeroes it)."""
-    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
-     z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
-    r = _reduction(red, nrows)
-    val = np.nan
-    if pl is not None:
-        val = _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss, r,
-                       tr_a, tr_W, tr_c)
-    if smooth is not None:
-        val = _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale, loss, r,
-                             tr_a, tr_W, tr_c, H, DH)
-    if wd != 0.0:
-        _add_decay(g, theta, mask, wd)
-    return val
-
-
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale, loss, r, tr_a, tr_W, tr_c,
                    H, DH):
     """Loss and gradient (added into GV) for one output, d <= 2 and any activation: per sample one
@@ -823,7 +812,7 @@ def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale
     return r * total
 
 
-@njit(cache=True, fastmath=FAST)
+@helper(fastmath=FAST)
 def _loss_narrow(V, X, yr, rows, nrows, m, d, has_c, act, slope, scale, loss, red, H, DH):
     """Data loss alone (no gradient) for one output and d <= 2, by the fused forward pass."""
     aT, WT, c = V
@@ -836,34 +825,71 @@ def _loss_narrow(V, X, yr, rows, nrows, m, d, has_c, act, slope, scale, loss, re
     return _reduction(red, nrows) * total
 
 
-@njit(cache=True)
-def _record(i, step, time, theta, loss, g, mask, wd, T, pl, blocked, general, narrow, rec_steps, rec_times,
-            rec_loss, rec_obj, rec_gn, rec_test, snaps):
-    """Record point i: step, time, loss, objective, gradient norm, test loss and snapshot.
+@helper(fastmath=FAST)
+def _pl_loss(V, X, yr, nrows, m, d, has_c, lo, scale, loss, r):
+    """Data loss alone over samples 0..nrows-1 for one output, d <= 2 and a piecewise-linear
+    activation (see :func:`_pl_grad`)."""
+    aT, WT, c = V
+    r1 = 1 if d > 1 else 0
+    total = 0.0
+    for i in range(nrows):
+        p, q = X[i, 0], X[i, r1] * r1
+        f = 0.0
+        for j in range(m):
+            v = (c[0, j] if has_c else 0.0) + p * WT[0, j] + q * WT[r1, j]
+            f += aT[0, j] * (v if v > 0.0 else lo * v)
+        total += _loss_scalar(scale * f, yr[i, 0], loss)[0]
+    return r * total
 
-    T is (PT, rows, gt, has_test): the problem tuple with the test data, its rows 0..nt-1, a
-    scratch gradient, and whether there is a test set; or None, and then the test branch is not
-    compiled at all. The test loss takes the run's own path (the markers pl, blocked, general),
-    so within :func:`run_discrete` and :func:`run_flow` it compiles nothing the run has not; the
-    narrow step loop (marker ``narrow``) takes the small loss-only :func:`_loss_narrow`."""
+
+@helper()
+def _test_loss_narrow(V, T, lo, pl, smooth):
+    """:func:`_test_loss` for the narrow step loop (a tuple T; without a test set the loop's T is
+    None), by a loss-only pass: :func:`_pl_loss` for piecewise-linear activations (``lo`` the
+    slope for v <= 0), else :func:`_loss_narrow`; pl, smooth: the path markers of
+    :func:`run_gd_narrow`. Not inlined: Numba drops a branch on a None argument of the function
+    it compiles, before inlining."""
+    PT, trows, gt, has_test = T
+    (Xt, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
+     z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = PT
+    nt = trows.shape[0]
+    val = np.nan
+    if has_test and pl is not None:
+        val = _pl_loss(V, Xt, yr, nt, m, d, has_c, lo, scale, loss, _reduction(red, nt))
+    if has_test and smooth is not None:
+        val = _loss_narrow(V, Xt, yr, trows, nt, m, d, has_c, act, slope, scale, loss, red, H, DH)
+    return val
+
+
+@helper()
+def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
+            rec_test, snaps):
+    """Record point i: step, time, loss, objective, gradient norm, the test loss ``test`` (NaN
+    without a test set) and a snapshot.
+
+    The callers evaluate the test loss themselves (:func:`_test_loss`, :func:`_test_loss_narrow`):
+    a record that called the objective would link its code in once more (see :func:`_objective`)."""
     rec_steps[i] = step
     rec_times[i] = time
     rec_loss[i] = loss
     rec_obj[i] = loss + _penalty(theta, mask, wd)
     rec_gn[i] = _norm(g)
-    if T is not None:
-        PT, trows, gt, has_test = T
-        (Xt, ytr, ytc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, maskt, wdt,
-         z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = PT
-        if has_test and narrow is not None:
-            rec_test[i] = _loss_narrow(views(theta, K, m, d), Xt, ytr, trows, trows.shape[0], m, d, has_c, act,
-                                       slope, scale, lossc, red, H, DH)
-        if has_test and narrow is None:
-            rec_test[i] = _objective(theta, gt, views(theta, K, m, d), views(gt, K, m, d), PT, trows,
-                                     np.int64(0), trows.shape[0], pl, blocked, general)
+    rec_test[i] = test
     if snaps.shape[0] > 0:
         for p in range(theta.shape[0]):    # a loop, not snaps[i, :] = theta, whose shape-mismatch
             snaps[i, p] = theta[p]          # error message costs ~1.5 s of compilation
+
+
+@helper(inline="always")
+def _test_loss(theta, V, T, pl, blocked, general):
+    """The loss on the test set at ``theta`` (views ``V``), by the run's own path, or NaN without a
+    test set. T is (PT, rows, gt, has_test): the problem tuple with the test data, its rows
+    0..nt-1, a scratch gradient, and whether there is a test set."""
+    PT, trows, gt, has_test = T
+    if not has_test:
+        return np.nan
+    return _objective(theta, gt, V, views(gt, PT[3], PT[4], PT[5]), PT, trows, np.int64(0), trows.shape[0],
+                      pl, blocked, general)
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
@@ -875,7 +901,7 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     opt: 0 heavy ball (GD/SGD, momentum ``mom``), 1 Adam. batch: 0 for full batch, else the
     minibatch size over the (epochs, n) sample ``order``. ``state`` = [last finite loss,
     next record index, status, step]; returns the status (OK or DIVERGED at state[3]).
-    T: see :func:`_record`; pl, blocked, general: the path markers of :func:`_objective`.
+    T: see :func:`_test_loss`; pl, blocked, general: the path markers of :func:`_objective`.
     """
     X = P[0]
     n = X.shape[0]
@@ -907,8 +933,8 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
             if phase == 0:
-                _record(k, t, lr * t, theta, loss, g, P[15], P[16], T, pl, blocked, general, None, rec_steps, rec_times,
-                        rec_loss, rec_obj, rec_gn, rec_test, snaps)
+                _record(k, t, lr * t, theta, loss, _test_loss(theta, V, T, pl, blocked, general), g, P[15], P[16],
+                        rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
                 k += 1
                 state[1] = k
         if t == steps:
@@ -946,24 +972,41 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
                   rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, pl, smooth):
     """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
     d <= 2, n m <= NARROW_WORK): the same steps and records in a loop small enough for the compiler
-    to keep a tiny network's step in registers. pl, smooth: the path markers of
-    :func:`_objective_narrow`."""
-    n = P[0].shape[0]
+    to keep a tiny network's step in registers. pl, smooth: the path markers, True for the run's
+    path and None for the other: :func:`_pl_grad` for piecewise-linear activations (inlined), else
+    one fused forward pass and one gradient pass per sample (:func:`_smooth_narrow`)."""
+    (X, yr, yc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, mask, wd,
+     z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
+    n = X.shape[0]
     allrows = np.arange(n)
+    lo, r = _pl_low_slope(act, slope), _reduction(red, n)
     g = np.zeros_like(theta)
-    V, GV = views(theta, 1, P[4], P[5]), views(g, 1, P[4], P[5])
+    V, GV = views(theta, 1, m, d), views(g, 1, m, d)
     k = int(state[1])
     nrec = record_at.shape[0]
     for t in range(t0, t1 + 1):
         if t == t1 and t1 < steps:
             break
-        loss = _objective_narrow(theta, g, V, GV, P, allrows, 0, n, pl, smooth)
+        # The path is chosen here, on this function's own marker arguments, so that Numba prunes the
+        # other one before it inlines _pl_grad (inlining it into the smooth kinds and pruning it
+        # afterwards cost ~4 s of their compilation). g is zero here (the update pass zeroes it).
+        loss = np.nan
+        if pl is not None:     # inlined, so that a tiny network's step stays in registers
+            loss = _pl_grad(V, GV, X, yr, allrows, 0, n, m, d, has_c, lo, scale, lossc, r, tr_a, tr_W, tr_c)
+        if smooth is not None:
+            loss = _smooth_narrow(V, GV, X, yr, allrows, 0, n, m, d, has_c, act, slope, scale, lossc, r,
+                                  tr_a, tr_W, tr_c, H, DH)
+        if wd != 0.0:
+            _add_decay(g, theta, mask, wd)
         if not _finite(loss, g):
             state[2], state[3] = DIVERGED, t
             return DIVERGED
         if k < nrec and record_at[k] == t:
-            _record(k, t, lr * t, theta, loss, g, P[15], P[16], T, None, None, None, True, rec_steps, rec_times,
-                    rec_loss, rec_obj, rec_gn, rec_test, snaps)
+            test = np.nan
+            if T is not None:
+                test = _test_loss_narrow(V, T, lo, pl, smooth)
+            _record(k, t, lr * t, theta, loss, test, g, mask, wd, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
+                    rec_test, snaps)
             k += 1
             state[1] = k
         if t == steps:
@@ -996,7 +1039,7 @@ _P = np.array([
     [0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423]])
 
 
-@njit(cache=True)
+@helper()
 def _rms_scaled(v, y0, y1, rtol, atol):
     s = 0.0
     for p in range(v.shape[0]):
@@ -1010,7 +1053,7 @@ def _rms_scaled(v, y0, y1, rtol, atol):
 def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
              rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
     """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max).
-    T: see :func:`_record`; pl, blocked, general: the path markers of :func:`_objective`.
+    T: see :func:`_test_loss`; pl, blocked, general: the path markers of :func:`_objective`.
 
     state = [last loss, next record index, status, evaluations, time, step size]. Records at
     ``record_at`` from the dense output. Status: OK, DIVERGED (non-finite gradient) or STALLED
@@ -1041,8 +1084,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     for p in range(N):
         Ks[0, p] = -g[p]
     while k < record_at.shape[0] and record_at[k] <= t:
-        _record(k, evals, record_at[k], theta, loss, g, P[15], P[16], T, pl, blocked, general, None, rec_steps,
-                rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+        _record(k, evals, record_at[k], theta, loss, _test_loss(theta, Vth, T, pl, blocked, general), g, P[15],
+                P[16], rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
         k += 1
     h = state[5]
     if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
@@ -1111,8 +1154,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                                 acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                             tmp[p] = theta[p] + h * acc
                         lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                        _record(k, evals, record_at[k], tmp, lk, err, P[15], P[16], T, pl, blocked, general, None,
-                                rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+                        _record(k, evals, record_at[k], tmp, lk, _test_loss(tmp, Vtmp, T, pl, blocked, general),
+                                err, P[15], P[16], rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
                         k += 1
                     for p in range(N):
                         prev[p] = theta[p]
