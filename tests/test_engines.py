@@ -204,6 +204,21 @@ def test_compiled_flow_conserves_balance_and_reports_stalls(rng):
         tl.train(bad, Xr, yr, optimizer=tl.Flow(rtol=1e-10, atol=1e-12, max_evals=5000), t_max=5.0, engine="numba")
 
 
+def test_compiled_flow_shrinks_the_step_when_a_stage_overflows():
+    """A first step so long that its stages overflow (exponential loss, a large start): the step
+    is rejected and shrunk, as a failed step is, and the run goes on. (It used to retry the same
+    step until max_evals and report a stall at t = 0.) The solution keeps gradient flow's
+    invariants a_j^2 - |w_j|^2, and matches a run held to steps short enough to take another path."""
+    X, y = np.eye(2), np.array([1.0, -1.0])
+    net = tl.init_net(2, 4, "relu", "none", seed=0, scale=10.0)
+    kw = dict(t_max=50.0, loss="exponential", quiet=True, engine="numba", record_at=np.linspace(0, 50, 11))
+    run = tl.train(net, X, y, optimizer=tl.Flow(rtol=1e-10, max_evals=20_000), **kw)
+    short = tl.train(net, X, y, optimizer=tl.Flow(rtol=1e-10, max_step=0.01, max_evals=50_000), **kw)
+    assert run.times[-1] == 50.0 and np.all(np.diff(run.train_loss) < 0)
+    assert tl.analysis.balance_drift(run) < 1e-6
+    assert run.train_loss[-1] == pytest.approx(short.train_loss[-1], rel=1e-6)
+
+
 def test_engine_errors():
     X, y = tl.data.thesis("1.1.0")
     net = tl.init_net(2, 4, seed=0)

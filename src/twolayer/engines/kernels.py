@@ -227,7 +227,7 @@ def _activate(z, H, DH, s, m, act, slope):
             DH[s, j] = 1.0
 
 
-@helper(fastmath=FAST)
+@helper(fastmath=FAST, inline="always")
 def _preactivation(z, WT, c, X, i, m, d, has_c):
     """z = W^T x_i + c in as few passes over the neurons as possible: the first pass starts from c
     (or 0) and adds up to two coordinates, later passes add up to four."""
@@ -261,7 +261,7 @@ def _preactivation(z, WT, c, X, i, m, d, has_c):
         k += cnt
 
 
-@helper(fastmath=FAST)
+@helper(fastmath=FAST, inline="always")
 def _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT):
     """For d <= 2 and one output: z_j = c_j + W_j . x_i, H[s, j] = sigma(z_j), DH[s, j] = sigma'(z_j)
     in one pass over the neurons; returns sum_j a_j sigma(z_j), summed in a pass of its own. (For
@@ -356,7 +356,7 @@ def _loss_scalar(o, yv, loss):
     return 0.0, 0.0
 
 
-@helper(fastmath=FAST)
+@helper(fastmath=FAST, inline="always")
 def _loss_row(out, yr, yc, i, K, loss, G, s):
     """ell(f(x_i), y_i) for the outputs ``out`` (K,), writing d ell / d f into G[s, :]."""
     if loss != 3:
@@ -522,21 +522,28 @@ def _pl_grad_c(aT, WT, c, gc, m, r1, lo, p0, p1, p2, p3, q0, q1, q2, q3, g0, g1,
 
 
 @helper(fastmath=FAST)
-def loss_grad_pl(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c):
-    """:func:`_pl_grad` as a function of its own, for the steps that are not inlined."""
-    return _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c)
+def loss_grad_pl(V, GV, P, rows, r0, nrows):
+    """:func:`_pl_grad` for the problem tuple ``P``, as a function of its own (for the step loops
+    that do not inline it)."""
+    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
+     z, H, DH, B, out, G, Xg, Zg, Bg, GWs) = P
+    return _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss,
+                    _reduction(red, nrows), tr_a, tr_W, tr_c)
 
 
 @helper(fastmath=FAST)
-def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
-              tr_a, tr_W, tr_c, z, H, DH, B, out, G):
+def loss_grad(V, GV, P, rows, r0, nrows):
     """Data loss r * sum_i ell_i over the samples ``rows[r0:r0+nrows]``; adds its gradient into the
     views ``GV`` (the caller zeroes them; frozen layers add 0).
 
-    V = (a^T, W^T, c) and GV = (d a^T, d W^T, d c) come from :func:`views`. Scratch: z (m,),
-    H, DH, B (SB, m), out (K,), G (SB, K). Samples are processed in blocks of SB: forward and loss
-    per sample, then each gradient row is updated once per block.
+    V = (a^T, W^T, c) and GV = (d a^T, d W^T, d c) come from :func:`views`. P is the problem tuple
+    (:func:`.compiled.problem` and :func:`.compiled.with_scratch`: data, sizes, codes, masks, and
+    the scratch z (m,), H, DH, B (SB, m), out (K,), G (SB, K)), taken whole so that each call site
+    passes six arguments rather than twenty-six. Samples are processed in blocks of SB: forward
+    and loss per sample, then each gradient row is updated once per block.
     """
+    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
+     z, H, DH, B, out, G, Xg, Zg, Bg, GWs) = P
     aT, WT, c = V
     gaT, gWT, gc = GV
     r = _reduction(red, nrows)
@@ -589,7 +596,7 @@ def loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, sca
     return r * total
 
 
-@helper(fastmath=FAST)
+@helper(fastmath=FAST, inline="always")
 def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, loss, r, tr_a, tr_c):
     """The per-sample part of :func:`loss_grad_blocked` for one output and a piecewise-linear
     activation: from the pre-activations Zb (without c), the loss of rows[start:start+nb], d a and
@@ -630,7 +637,7 @@ def _pl_rows(aT, c, gaT, gc, Zb, Bb, yr, rows, start, nb, m, has_c, lo, scale, l
     return total
 
 
-@helper(fastmath=FAST)
+@helper(fastmath=FAST, inline="always")
 def _rows(aT, c, gaT, gc, Zb, Bb, yr, yc, rows, start, nb, K, m, has_c, act, slope, scale, loss, r, tr_a, tr_c,
           H, DH, out, G):
     """The per-sample part of :func:`loss_grad_blocked` for any activation and K outputs: from the
@@ -680,8 +687,7 @@ def _rows(aT, c, gaT, gc, Zb, Bb, yr, yc, rows, start, nb, K, m, has_c, act, slo
 
 
 @helper(fastmath=FAST)
-def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
-                      tr_a, tr_W, tr_c, H, DH, out, G, Xg, Zg, Bg, GWs):
+def loss_grad_blocked(V, GV, P, rows, r0, nrows):
     """:func:`loss_grad` (with the gradient) for wide inputs: blocks of GB samples go through two
     matrix products, Z = X_b W^T and d W^T += X_b^T B_b (BLAS), and the rest per sample as there.
 
@@ -689,6 +695,8 @@ def loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, sl
     :func:`loss_grad` (only their first row is used). Same sums in another order: results agree
     with :func:`loss_grad` to rounding.
     """
+    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
+     z, H, DH, B, out, G, Xg, Zg, Bg, GWs) = P
     aT, WT, c = V
     gaT, gWT, gc = GV
     r = _reduction(red, nrows)
@@ -754,22 +762,17 @@ def _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
     compiled function that calls another links the callee's code in, and LLVM optimises and
     compiles the linked whole again, so each level of calls between a step loop and the objective's
     kernels cost a second or more of compilation per kind."""
-    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
-     z, h, dh, b, out, G, Xg, Zg, Bg, GWs) = P
     for p in range(g.shape[0]):
         g[p] = 0.0
     val = np.nan
     if pl is not None:
-        val = loss_grad_pl(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss,
-                           _reduction(red, nrows), tr_a, tr_W, tr_c)
+        val = loss_grad_pl(V, GV, P, rows, r0, nrows)
     if blocked is not None:
-        val = loss_grad_blocked(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
-                                tr_a, tr_W, tr_c, h, dh, out, G, Xg, Zg, Bg, GWs)
+        val = loss_grad_blocked(V, GV, P, rows, r0, nrows)
     if general is not None:
-        val = loss_grad(V, GV, X, yr, yc, rows, r0, nrows, K, m, d, has_c, act, slope, scale, loss, red,
-                        tr_a, tr_W, tr_c, z, h, dh, b, out, G)
-    if wd != 0.0:
-        _add_decay(g, theta, mask, wd)
+        val = loss_grad(V, GV, P, rows, r0, nrows)
+    if P[16] != 0.0:    # weight decay P[16] on the trainable coordinates P[15]
+        _add_decay(g, theta, P[15], P[16])
     return val
 
 
@@ -1021,13 +1024,15 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
 
 # -- gradient flow: Dormand-Prince 5(4) with dense output ----------------------------------------
 _C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
-_A = np.array([[0, 0, 0, 0, 0],
-               [1 / 5, 0, 0, 0, 0],
-               [3 / 40, 9 / 40, 0, 0, 0],
-               [44 / 45, -56 / 15, 32 / 9, 0, 0],
-               [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0],
-               [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656]])
 _B = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
+# rows 1-5: the stages; row 6 = _B: the seventh stage is the new point (first same as last)
+_A = np.array([[0, 0, 0, 0, 0, 0],
+               [1 / 5, 0, 0, 0, 0, 0],
+               [3 / 40, 9 / 40, 0, 0, 0, 0],
+               [44 / 45, -56 / 15, 32 / 9, 0, 0, 0],
+               [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0],
+               [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0],
+               list(_B)])
 _E = np.array([-71 / 57600, 0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40])
 _P = np.array([
     [1, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432],
@@ -1113,15 +1118,17 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
             return STALLED
         h = min(h, max_step, t_max - t)
         stages_ok = True
-        for s in range(1, 6):
+        lnew = np.nan
+        for s in range(1, 7):   # stages 1-5 at tmp; stage 6 is the new point ynew
+            y, Vy = (ynew, Vnew) if s == 6 else (tmp, Vtmp)
             for p in range(N):
                 acc = 0.0
                 for q in range(s):
                     acc += _A[s, q] * Ks[q, p]
-                tmp[p] = theta[p] + h * acc
-            val = _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
+                y[p] = theta[p] + h * acc
+            lnew = _objective(y, g, Vy, Gg, P, rows, r0, n, pl, blocked, general)    # one call site
             evals += 1
-            if not _finite(val, g):
+            if not _finite(lnew, g):
                 stages_ok = False  # a failed step: shrink h; a genuine blow-up ends below
                 break
             for p in range(N):
@@ -1129,51 +1136,41 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
         if stages_ok:
             for p in range(N):
                 acc = 0.0
-                for q in range(6):
-                    acc += _B[q] * Ks[q, p]
-                ynew[p] = theta[p] + h * acc
-            lnew = _objective(ynew, g, Vnew, Gg, P, rows, r0, n, pl, blocked, general)
-            evals += 1
-            if _finite(lnew, g):
-                for p in range(N):
-                    Ks[6, p] = -g[p]
-                for p in range(N):
-                    acc = 0.0
-                    for q in range(7):
-                        acc += _E[q] * Ks[q, p]
-                    err[p] = h * acc
-                en = _rms_scaled(err, theta, ynew, rtol, atol)
-                if en < 1.0:
-                    # record the requested times inside (t, t + h] from the quartic dense output
-                    while k < record_at.shape[0] and record_at[k] <= t + h:
-                        x = (record_at[k] - t) / h
-                        for p in range(N):
-                            acc = 0.0
-                            for q in range(7):
-                                qk = Ks[q, p]
-                                acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
-                            tmp[p] = theta[p] + h * acc
-                        lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                        _record(k, evals, record_at[k], tmp, lk, _test_loss(tmp, Vtmp, T, pl, blocked, general),
-                                err, P[15], P[16], rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
-                        k += 1
+                for q in range(7):
+                    acc += _E[q] * Ks[q, p]
+                err[p] = h * acc
+            en = _rms_scaled(err, theta, ynew, rtol, atol)
+            if en < 1.0:
+                # record the requested times inside (t, t + h] from the quartic dense output
+                while k < record_at.shape[0] and record_at[k] <= t + h:
+                    x = (record_at[k] - t) / h
                     for p in range(N):
-                        prev[p] = theta[p]
-                        theta[p] = ynew[p]
-                    state[0] = loss
-                    loss = lnew
-                    t = t + h
-                    for p in range(N):
-                        Ks[0, p] = Ks[6, p]
-                    grow = 10.0 if en == 0.0 else min(10.0, 0.9 * en ** -0.2)
-                    h *= min(1.0, grow) if rejected else grow  # no growth right after a rejection
-                    rejected = False
-                else:
-                    h *= max(0.2, 0.9 * en ** -0.2)
-                    rejected = True
-                continue
-            h *= 0.25
-            rejected = True
+                        acc = 0.0
+                        for q in range(7):
+                            qk = Ks[q, p]
+                            acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
+                        tmp[p] = theta[p] + h * acc
+                    lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
+                    _record(k, evals, record_at[k], tmp, lk, _test_loss(tmp, Vtmp, T, pl, blocked, general),
+                            err, P[15], P[16], rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+                    k += 1
+                for p in range(N):
+                    prev[p] = theta[p]
+                    theta[p] = ynew[p]
+                state[0] = loss
+                loss = lnew
+                t = t + h
+                for p in range(N):
+                    Ks[0, p] = Ks[6, p]
+                grow = 10.0 if en == 0.0 else min(10.0, 0.9 * en ** -0.2)
+                h *= min(1.0, grow) if rejected else grow  # no growth right after a rejection
+                rejected = False
+            else:
+                h *= max(0.2, 0.9 * en ** -0.2)
+                rejected = True
+            continue
+        h *= 0.25    # a non-finite gradient at a stage or at the new point
+        rejected = True
         if h < 1e-14 * max(1.0, abs(t)):
             state[1], state[3], state[4], state[5] = k, evals, t, h
             state[2] = DIVERGED
