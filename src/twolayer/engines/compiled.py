@@ -89,7 +89,7 @@ def with_scratch(shared, wd, rows_per_step: int = 0):
 
 
 def test_tuple(obj, test, P, absent_as_none: bool = False):
-    """The kernels' test argument (see :func:`kernels._record`): (the problem tuple ``P`` with the
+    """The kernels' test argument (T of :func:`kernels.run_discrete`): (the problem tuple ``P`` with the
     test data in place of the training data, the test rows 0..nt-1, a scratch gradient, True), or
     without a test set (P, no rows, the scratch, False) -- or None with ``absent_as_none``, for the
     narrow step loop, whose test loss would otherwise compile a path of its own."""

@@ -847,8 +847,8 @@ def _pl_loss(V, X, yr, nrows, m, d, has_c, lo, scale, loss, r):
 
 @helper()
 def _test_loss_narrow(V, T, lo, pl, smooth):
-    """:func:`_test_loss` for the narrow step loop (a tuple T; without a test set the loop's T is
-    None), by a loss-only pass: :func:`_pl_loss` for piecewise-linear activations (``lo`` the
+    """The test loss of the narrow step loop (T as in :func:`run_discrete`; without a test set the
+    loop's T is None), by a loss-only pass: :func:`_pl_loss` for piecewise-linear activations (``lo`` the
     slope for v <= 0), else :func:`_loss_narrow`; pl, smooth: the path markers of
     :func:`run_gd_narrow`. Not inlined: Numba drops a branch on a None argument of the function
     it compiles, before inlining."""
@@ -870,8 +870,8 @@ def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times,
     """Record point i: step, time, loss, objective, gradient norm, the test loss ``test`` (NaN
     without a test set) and a snapshot.
 
-    The callers evaluate the test loss themselves (:func:`_test_loss`, :func:`_test_loss_narrow`):
-    a record that called the objective would link its code in once more (see :func:`_objective`)."""
+    The callers evaluate the test loss themselves (:func:`_test_loss_narrow` in the narrow loop): a
+    record that called the objective would link its code in once more (see :func:`_objective`)."""
     rec_steps[i] = step
     rec_times[i] = time
     rec_loss[i] = loss
@@ -883,16 +883,12 @@ def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times,
             snaps[i, p] = theta[p]          # error message costs ~1.5 s of compilation
 
 
-@helper(inline="always")
-def _test_loss(theta, V, T, pl, blocked, general):
-    """The loss on the test set at ``theta`` (views ``V``), by the run's own path, or NaN without a
-    test set. T is (PT, rows, gt, has_test): the problem tuple with the test data, its rows
-    0..nt-1, a scratch gradient, and whether there is a test set."""
-    PT, trows, gt, has_test = T
-    if not has_test:
-        return np.nan
-    return _objective(theta, gt, V, views(gt, PT[3], PT[4], PT[5]), PT, trows, np.int64(0), trows.shape[0],
-                      pl, blocked, general)
+@helper()
+def _gradient(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
+    """:func:`_objective` as a function of its own, for gradient flow's several call sites: inlined
+    at each, the problem tuple's ~20 arrays would be reference-counted at every one (thousands of
+    lines of code in the step loop for the compiler to optimise)."""
+    return _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general)
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
@@ -904,7 +900,9 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     opt: 0 heavy ball (GD/SGD, momentum ``mom``), 1 Adam. batch: 0 for full batch, else the
     minibatch size over the (epochs, n) sample ``order``. ``state`` = [last finite loss,
     next record index, status, step]; returns the status (OK or DIVERGED at state[3]).
-    T: see :func:`_test_loss`; pl, blocked, general: the path markers of :func:`_objective`.
+    T = (PT, trows, gt, has_test): the problem tuple with the test data, its rows 0..nt-1, a scratch
+    gradient, and whether there is a test set (unpacked once here: every copy of a tuple of arrays
+    is reference-counted). pl, blocked, general: the path markers of :func:`_objective`.
     """
     X = P[0]
     n = X.shape[0]
@@ -912,6 +910,8 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     oflat = order.reshape(-1)  # flat, so that a minibatch is an offset rather than a view
     g = np.zeros_like(theta)
     V, GV = views(theta, P[3], P[4], P[5]), views(g, P[3], P[4], P[5])
+    PT, trows, gt, has_test = T
+    GT = views(gt, P[3], P[4], P[5])
     k = int(state[1])
     per_epoch = (n + batch - 1) // batch if batch > 0 else 1
     loss = np.nan
@@ -936,8 +936,12 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
                 state[2], state[3] = DIVERGED, t
                 return DIVERGED
             if phase == 0:
-                _record(k, t, lr * t, theta, loss, _test_loss(theta, V, T, pl, blocked, general), g, P[15], P[16],
-                        rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+                test = np.nan
+                if has_test:
+                    test = _objective(theta, gt, V, GT, PT, trows, np.int64(0), trows.shape[0], pl, blocked,
+                                      general)
+                _record(k, t, lr * t, theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss, rec_obj,
+                        rec_gn, rec_test, snaps)
                 k += 1
                 state[1] = k
         if t == steps:
@@ -1058,7 +1062,9 @@ def _rms_scaled(v, y0, y1, rtol, atol):
 def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
              rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
     """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max).
-    T: see :func:`_test_loss`; pl, blocked, general: the path markers of :func:`_objective`.
+    T = (PT, trows, gt, has_test): the problem tuple with the test data, its rows 0..nt-1, a scratch
+    gradient, and whether there is a test set (unpacked once here: every copy of a tuple of arrays
+    is reference-counted). pl, blocked, general: the path markers of :func:`_objective`.
 
     state = [last loss, next record index, status, evaluations, time, step size]. Records at
     ``record_at`` from the dense output. Status: OK, DIVERGED (non-finite gradient) or STALLED
@@ -1077,10 +1083,12 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     Kout, m, d = P[3], P[4], P[5]
     Vth, Vtmp, Vnew = views(theta, Kout, m, d), views(tmp, Kout, m, d), views(ynew, Kout, m, d)
     Gg, Gerr = views(g, Kout, m, d), views(err, Kout, m, d)
+    PT, trows, gt, has_test = T
+    GT, nt = views(gt, Kout, m, d), trows.shape[0]
     k = int(state[1])
     evals = int(state[3])
     t = state[4]
-    loss = _objective(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
+    loss = _gradient(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
     if t == 0.0:  # a resumed run re-evaluates the last accepted point: not a new evaluation
         evals += 1
     if not _finite(loss, g):
@@ -1089,8 +1097,9 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     for p in range(N):
         Ks[0, p] = -g[p]
     while k < record_at.shape[0] and record_at[k] <= t:
-        _record(k, evals, record_at[k], theta, loss, _test_loss(theta, Vth, T, pl, blocked, general), g, P[15],
-                P[16], rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+        test = _gradient(theta, gt, Vth, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
+        _record(k, evals, record_at[k], theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
+                rec_obj, rec_gn, rec_test, snaps)
         k += 1
     h = state[5]
     if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
@@ -1099,7 +1108,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         for p in range(N):
             tmp[p] = theta[p] + h0 * Ks[0, p]
-        _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
+        _gradient(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
         evals += 1
         for p in range(N):
             err[p] = (-g[p] - Ks[0, p]) / h0
@@ -1126,7 +1135,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                 for q in range(s):
                     acc += _A[s, q] * Ks[q, p]
                 y[p] = theta[p] + h * acc
-            lnew = _objective(y, g, Vy, Gg, P, rows, r0, n, pl, blocked, general)    # one call site
+            lnew = _gradient(y, g, Vy, Gg, P, rows, r0, n, pl, blocked, general)    # one call site
             evals += 1
             if not _finite(lnew, g):
                 stages_ok = False  # a failed step: shrink h; a genuine blow-up ends below
@@ -1150,9 +1159,11 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                             qk = Ks[q, p]
                             acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                         tmp[p] = theta[p] + h * acc
-                    lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                    _record(k, evals, record_at[k], tmp, lk, _test_loss(tmp, Vtmp, T, pl, blocked, general),
-                            err, P[15], P[16], rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps)
+                    lk = _gradient(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
+                    test = np.nan if not has_test else _gradient(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked,
+                                                                 general)
+                    _record(k, evals, record_at[k], tmp, lk, test, err, P[15], P[16], rec_steps, rec_times, rec_loss,
+                            rec_obj, rec_gn, rec_test, snaps)
                     k += 1
                 for p in range(N):
                     prev[p] = theta[p]
