@@ -4,6 +4,7 @@ then again with the cache it left (warm).
 
     python benchmarks/cold_start.py            # every row (several minutes: each cold row compiles)
     python benchmarks/cold_start.py --kernels  # only the per-kernel compile times
+    python benchmarks/cold_start.py --commands # only the commands
 
 Targets (issue 18, cold, quiet machine): saddle-to-saddle --quick <= 15 s, init-scale-transition
 --quick <= 30 s, train --optimizer flow <= 5 s, the slowest kernel <= 10 s.
@@ -38,12 +39,20 @@ def timed(args: list[str], cache: str, cwd: str) -> float:
 
 
 def main() -> None:
-    from twolayer.warmup import KINDS
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernels", action="store_true", help="only the per-kernel compile times")
+    parser.add_argument("--commands", action="store_true", help="only the commands")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; every row in fresh processes, cold = empty NUMBA_CACHE_DIR")
+    if not args.commands:
+        kernels()
+    if not args.kernels:
+        commands()
+
+
+def kernels() -> None:
+    from twolayer.warmup import KINDS
+
     print("\n| kernel entry point (a tiny run of its kind) | cold | warm |\n|---|---|---|")
     slowest = 0.0
     for kind in KINDS:
@@ -53,8 +62,9 @@ def main() -> None:
         slowest = max(slowest, cold)
         print(f"| {kind} | {cold:.1f} s | {warm:.1f} s |", flush=True)
     print(f"\nslowest kernel, cold (including Python start and imports): {slowest:.1f} s (target <= 10 s)")
-    if args.kernels:
-        return
+
+
+def commands() -> None:
     twolayer = [sys.executable, "-m", "twolayer.cli"]
     print("\n| command | cold | warm | target (cold) |\n|---|---|---|---|")
     for name, cmd in COMMANDS.items():

@@ -525,8 +525,8 @@ def _pl_grad_c(aT, WT, c, gc, m, r1, lo, p0, p1, p2, p3, q0, q1, q2, q3, g0, g1,
 def loss_grad_pl(V, GV, P, rows, r0, nrows):
     """:func:`_pl_grad` for the problem tuple ``P``, as a function of its own (for the step loops
     that do not inline it)."""
-    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
-     z, H, DH, B, out, G, Xg, Zg, Bg, GWs) = P
+    X, yr = P[0], P[1]
+    m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c = P[4:15]
     return _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss,
                     _reduction(red, nrows), tr_a, tr_W, tr_c)
 
@@ -539,11 +539,13 @@ def loss_grad(V, GV, P, rows, r0, nrows):
     V = (a^T, W^T, c) and GV = (d a^T, d W^T, d c) come from :func:`views`. P is the problem tuple
     (:func:`.compiled.problem` and :func:`.compiled.with_scratch`: data, sizes, codes, masks, and
     the scratch z (m,), H, DH, B (SB, m), out (K,), G (SB, K)), taken whole so that each call site
-    passes six arguments rather than twenty-six. Samples are processed in blocks of SB: forward
+    passes six arguments rather than twenty-six; each kernel takes out only the fields it uses (each
+    array taken out of a tuple is reference-counted, atomically, at every call). Samples are processed in blocks of SB: forward
     and loss per sample, then each gradient row is updated once per block.
     """
-    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
-     z, H, DH, B, out, G, Xg, Zg, Bg, GWs) = P
+    X, yr, yc = P[0], P[1], P[2]
+    K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c = P[3:15]
+    z, H, DH, B, out, G = P[17:23]
     aT, WT, c = V
     gaT, gWT, gc = GV
     r = _reduction(red, nrows)
@@ -695,8 +697,9 @@ def loss_grad_blocked(V, GV, P, rows, r0, nrows):
     :func:`loss_grad` (only their first row is used). Same sums in another order: results agree
     with :func:`loss_grad` to rounding.
     """
-    (X, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
-     z, H, DH, B, out, G, Xg, Zg, Bg, GWs) = P
+    X, yr, yc = P[0], P[1], P[2]
+    K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c = P[3:15]
+    H, DH, out, G, Xg, Zg, Bg, GWs = P[18], P[19], P[21], P[22], P[23], P[24], P[25], P[26]
     aT, WT, c = V
     gaT, gWT, gc = GV
     r = _reduction(red, nrows)
@@ -751,17 +754,16 @@ def _norm(g):
     return math.sqrt(s)
 
 
-@helper(inline="always")
+@helper()
 def _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
     """Training loss on rows and the gradient g of the full objective (weight decay added);
     V and GV are the views of theta and g.
 
     The path markers ``pl``, ``blocked``, ``general`` (see :data:`PATHS`) are True for the path the
     run takes and None for the others: Numba drops a branch on a None argument before compiling, so
-    a kind of run compiles its own path only. Inlined at Numba's IR level (it is small): every
-    compiled function that calls another links the callee's code in, and LLVM optimises and
-    compiles the linked whole again, so each level of calls between a step loop and the objective's
-    kernels cost a second or more of compilation per kind."""
+    a kind of run compiles its own path only. Not inlined: inlined, each call site would copy the
+    problem tuple, reference-counting its ~20 arrays (thousands of lines of code in the step loops,
+    and a tenth of a small flow's time per evaluation)."""
     for p in range(g.shape[0]):
         g[p] = 0.0
     val = np.nan
@@ -870,8 +872,10 @@ def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times,
     """Record point i: step, time, loss, objective, gradient norm, the test loss ``test`` (NaN
     without a test set) and a snapshot.
 
-    The callers evaluate the test loss themselves (:func:`_test_loss_narrow` in the narrow loop): a
-    record that called the objective would link its code in once more (see :func:`_objective`)."""
+    The callers evaluate the test loss themselves (:func:`_test_loss_narrow` in the narrow loop):
+    every compiled function that calls another links the callee's code in, and LLVM optimises and
+    compiles the linked whole again, so a record that called the objective cost one more pass over
+    the objective's code (1-2 s of each kind's compilation)."""
     rec_steps[i] = step
     rec_times[i] = time
     rec_loss[i] = loss
@@ -881,14 +885,6 @@ def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times,
     if snaps.shape[0] > 0:
         for p in range(theta.shape[0]):    # a loop, not snaps[i, :] = theta, whose shape-mismatch
             snaps[i, p] = theta[p]          # error message costs ~1.5 s of compilation
-
-
-@helper()
-def _gradient(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
-    """:func:`_objective` as a function of its own, for gradient flow's several call sites: inlined
-    at each, the problem tuple's ~20 arrays would be reference-counted at every one (thousands of
-    lines of code in the step loop for the compiler to optimise)."""
-    return _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general)
 
 
 @njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
@@ -1081,14 +1077,14 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     tmp = np.zeros(N)
     err = np.zeros(N)
     Kout, m, d = P[3], P[4], P[5]
-    Vth, Vtmp, Vnew = views(theta, Kout, m, d), views(tmp, Kout, m, d), views(ynew, Kout, m, d)
+    Vth, Vtmp = views(theta, Kout, m, d), views(tmp, Kout, m, d)
     Gg, Gerr = views(g, Kout, m, d), views(err, Kout, m, d)
     PT, trows, gt, has_test = T
     GT, nt = views(gt, Kout, m, d), trows.shape[0]
     k = int(state[1])
     evals = int(state[3])
     t = state[4]
-    loss = _gradient(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
+    loss = _objective(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
     if t == 0.0:  # a resumed run re-evaluates the last accepted point: not a new evaluation
         evals += 1
     if not _finite(loss, g):
@@ -1097,7 +1093,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     for p in range(N):
         Ks[0, p] = -g[p]
     while k < record_at.shape[0] and record_at[k] <= t:
-        test = _gradient(theta, gt, Vth, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
+        test = _objective(theta, gt, Vth, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
         _record(k, evals, record_at[k], theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
                 rec_obj, rec_gn, rec_test, snaps)
         k += 1
@@ -1108,7 +1104,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         for p in range(N):
             tmp[p] = theta[p] + h0 * Ks[0, p]
-        _gradient(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
+        _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
         evals += 1
         for p in range(N):
             err[p] = (-g[p] - Ks[0, p]) / h0
@@ -1128,14 +1124,13 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
         h = min(h, max_step, t_max - t)
         stages_ok = True
         lnew = np.nan
-        for s in range(1, 7):   # stages 1-5 at tmp; stage 6 is the new point ynew
-            y, Vy = (ynew, Vnew) if s == 6 else (tmp, Vtmp)
+        for s in range(1, 7):   # stages 1-5; stage 6 is the new point
             for p in range(N):
                 acc = 0.0
                 for q in range(s):
                     acc += _A[s, q] * Ks[q, p]
-                y[p] = theta[p] + h * acc
-            lnew = _gradient(y, g, Vy, Gg, P, rows, r0, n, pl, blocked, general)    # one call site
+                tmp[p] = theta[p] + h * acc
+            lnew = _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
             evals += 1
             if not _finite(lnew, g):
                 stages_ok = False  # a failed step: shrink h; a genuine blow-up ends below
@@ -1143,6 +1138,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
             for p in range(N):
                 Ks[s, p] = -g[p]
         if stages_ok:
+            for p in range(N):
+                ynew[p] = tmp[p]
             for p in range(N):
                 acc = 0.0
                 for q in range(7):
@@ -1159,8 +1156,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                             qk = Ks[q, p]
                             acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                         tmp[p] = theta[p] + h * acc
-                    lk = _gradient(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                    test = np.nan if not has_test else _gradient(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked,
+                    lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
+                    test = np.nan if not has_test else _objective(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked,
                                                                  general)
                     _record(k, evals, record_at[k], tmp, lk, test, err, P[15], P[16], rec_steps, rec_times, rec_loss,
                             rec_obj, rec_gn, rec_test, snaps)
