@@ -754,16 +754,16 @@ def _norm(g):
     return math.sqrt(s)
 
 
-@helper()
+@helper(inline="always")
 def _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
     """Training loss on rows and the gradient g of the full objective (weight decay added);
     V and GV are the views of theta and g.
 
     The path markers ``pl``, ``blocked``, ``general`` (see :data:`PATHS`) are True for the path the
     run takes and None for the others: Numba drops a branch on a None argument before compiling, so
-    a kind of run compiles its own path only. Not inlined: inlined, each call site would copy the
-    problem tuple, reference-counting its ~20 arrays (thousands of lines of code in the step loops,
-    and a tenth of a small flow's time per evaluation)."""
+    a kind of run compiles its own path only. Inlined (into :func:`run_discrete`'s two call sites
+    and :func:`_gradient`): a call of its own would be one more level of linked code (see
+    :func:`_record`)."""
     for p in range(g.shape[0]):
         g[p] = 0.0
     val = np.nan
@@ -1054,6 +1054,14 @@ def _rms_scaled(v, y0, y1, rtol, atol):
     return math.sqrt(s / max(v.shape[0], 1))
 
 
+@helper()
+def _gradient(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
+    """:func:`_objective` as a function of its own, for gradient flow's several call sites: inlined
+    at each, it would copy the problem tuple there, reference-counting its ~20 arrays (about 1,300
+    of the 29,600 lines of code the flow loop had)."""
+    return _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general)
+
+
 @njit(cache=True, nogil=True)
 def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
              rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
@@ -1084,7 +1092,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     k = int(state[1])
     evals = int(state[3])
     t = state[4]
-    loss = _objective(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
+    loss = _gradient(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
     if t == 0.0:  # a resumed run re-evaluates the last accepted point: not a new evaluation
         evals += 1
     if not _finite(loss, g):
@@ -1093,7 +1101,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     for p in range(N):
         Ks[0, p] = -g[p]
     while k < record_at.shape[0] and record_at[k] <= t:
-        test = _objective(theta, gt, Vth, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
+        test = _gradient(theta, gt, Vth, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
         _record(k, evals, record_at[k], theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
                 rec_obj, rec_gn, rec_test, snaps)
         k += 1
@@ -1104,7 +1112,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         for p in range(N):
             tmp[p] = theta[p] + h0 * Ks[0, p]
-        _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
+        _gradient(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
         evals += 1
         for p in range(N):
             err[p] = (-g[p] - Ks[0, p]) / h0
@@ -1130,7 +1138,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                 for q in range(s):
                     acc += _A[s, q] * Ks[q, p]
                 tmp[p] = theta[p] + h * acc
-            lnew = _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
+            lnew = _gradient(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
             evals += 1
             if not _finite(lnew, g):
                 stages_ok = False  # a failed step: shrink h; a genuine blow-up ends below
@@ -1156,8 +1164,8 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                             qk = Ks[q, p]
                             acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                         tmp[p] = theta[p] + h * acc
-                    lk = _objective(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                    test = np.nan if not has_test else _objective(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked,
+                    lk = _gradient(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
+                    test = np.nan if not has_test else _gradient(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked,
                                                                  general)
                     _record(k, evals, record_at[k], tmp, lk, test, err, P[15], P[16], rec_steps, rec_times, rec_loss,
                             rec_obj, rec_gn, rec_test, snaps)
