@@ -113,3 +113,21 @@ def test_the_width_sentence_compares_the_effect_of_m_with_that_of_lambda():
     rows[5]["fit"] = 3000
     f = tg.width_finding(rows, "1.1.0", "relu", "balanced", 1e-8, 1e-3)
     assert "not smaller than the scale's" in tg.width_sentence(f) and "in 0 of 1" in tg.width_sentence(f)
+
+
+def test_the_grid_figure_keeps_its_layout_when_no_run_diverged(tmp_path):
+    """An empty unclipped 'diverged' marker line has an infinite extent and made the layout engine
+    give up ("constrained_layout not applied"), leaving labels over neighbouring panels."""
+    import warnings
+
+    from twolayer.plots.style import save_figure
+
+    cfg = tg.Config(datasets=("1.1.0",), widths=(10, 60), activations=("relu",), lrs=(1e-3,), scales=(1e-4, 1.0))
+    rows = [{"dataset": "1.1.0", "activation": "relu", "width": m, "lr": 1e-3, "init": init, "seed": cfg.seed,
+             "scale": s, "status": "fitted", "fit": 100.0 / s ** 0.1, "initial": 10.0, "intermediate": 5.0}
+            for m in cfg.widths for init in cfg.inits for s in cfg.scales]
+    fig = tg.grid_figure(cfg, rows, "1.1.0", "relu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_figure(fig, tmp_path, "grid")
+    assert (tmp_path / "grid.png").stat().st_size > 0

@@ -313,7 +313,8 @@ def grid_figure(cfg: Config, rows, ds: str, act: str):
                     ax.plot(x, v, "o-" if init == "balanced" else "s--", color=series_colour(k), ms=3, lw=1,
                             label=f"alpha={lr:g}, {init}" if row == 0 and col == 0 else None)
                     bad = [r["scale"] for r in sel if r["status"] == "diverged"]
-                    ax.plot(bad, [0] * len(bad), "x", color=series_colour(k), ms=6, clip_on=False)
+                    if bad:     # an empty unclipped line has an infinite extent, and the layout gave up
+                        ax.plot(bad, [0] * len(bad), "x", color=series_colour(k), ms=6, clip_on=False)
             ax.set_xscale("log")
             ax.set_yscale("symlog", linthresh=10)
             ax.set_ylim(bottom=0)
