@@ -9,7 +9,12 @@ d <= 2 (:func:`_pl_grad`), the fused narrow pass for the others, BLAS products f
 (:func:`loss_grad_blocked`), and the general per-sample kernel (:func:`loss_grad`). Recording,
 weight decay, frozen layers, momentum and Adam all happen inside the compiled loop.
 
-The functions here take plain arrays and integer codes; :mod:`.compiled` prepares them.
+The functions here take plain arrays, integer codes and the problem tuple ``P`` (data, sizes,
+codes, masks and scratch, in the order of :func:`.compiled.problem` and
+:func:`.compiled.with_scratch`); :mod:`.compiled` prepares them. Every function but the four entry
+points is compiled with :func:`helper` (no Python wrappers). Compile time is kept down by few
+levels of calls between a step loop and the loss kernels, and few copies of ``P`` (see
+:func:`_record`, :func:`_gradient` and the README's performance section).
 """
 
 from __future__ import annotations
