@@ -122,7 +122,8 @@ def test_the_grid_figure_keeps_its_layout_when_no_run_diverged(tmp_path):
 
     from twolayer.plots.style import save_figure
 
-    cfg = tg.Config(datasets=("1.1.0",), widths=(10, 60), activations=("relu",), lrs=(1e-3,), scales=(1e-4, 1.0))
+    cfg = tg.Config(datasets=("1.1.0",), widths=(10, 60), activations=("relu",), lrs=(1e-3,),
+                    scales=(1e-4, 1.0))
     rows = [{"dataset": "1.1.0", "activation": "relu", "width": m, "lr": 1e-3, "init": init, "seed": cfg.seed,
              "scale": s, "status": "fitted", "fit": 100.0 / s ** 0.1, "initial": 10.0, "intermediate": 5.0}
             for m in cfg.widths for init in cfg.inits for s in cfg.scales]

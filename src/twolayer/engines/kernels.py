@@ -545,8 +545,9 @@ def loss_grad(V, GV, P, rows, r0, nrows):
     (:func:`.compiled.problem` and :func:`.compiled.with_scratch`: data, sizes, codes, masks, and
     the scratch z (m,), H, DH, B (SB, m), out (K,), G (SB, K)), taken whole so that each call site
     passes six arguments rather than twenty-six; each kernel takes out only the fields it uses (each
-    array taken out of a tuple is reference-counted, atomically, at every call). Samples are processed in blocks of SB: forward
-    and loss per sample, then each gradient row is updated once per block.
+    array taken out of a tuple is reference-counted, atomically, at every call). Samples are
+    processed in blocks of SB: forward and loss per sample, then each gradient row is updated once
+    per block.
     """
     X, yr, yc = P[0], P[1], P[2]
     K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c = P[3:15]
