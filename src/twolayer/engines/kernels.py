@@ -861,8 +861,9 @@ def _test_loss_narrow(V, T, lo, pl, smooth):
     :func:`run_gd_narrow`. Not inlined: Numba drops a branch on a None argument of the function
     it compiles, before inlining."""
     PT, trows, gt, has_test = T
-    (Xt, yr, yc, K, m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c, mask, wd,
-     z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = PT
+    Xt, yr = PT[0], PT[1]
+    m, d, has_c, act, slope, scale, loss, red = PT[4:12]
+    H, DH = PT[18], PT[19]
     nt = trows.shape[0]
     val = np.nan
     if has_test and pl is not None:
@@ -1029,7 +1030,7 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
 
 
 # -- gradient flow: Dormand-Prince 5(4) with dense output ----------------------------------------
-_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
+# (the stage times c_i are not needed: gradient flow is autonomous)
 _B = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
 # rows 1-5: the stages; row 6 = _B: the seventh stage is the new point (first same as last)
 _A = np.array([[0, 0, 0, 0, 0, 0],
@@ -1171,8 +1172,7 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
                             acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
                         tmp[p] = theta[p] + h * acc
                     lk = _gradient(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                    test = np.nan if not has_test else _gradient(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked,
-                                                                 general)
+                    test = _gradient(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
                     _record(k, evals, record_at[k], tmp, lk, test, err, P[15], P[16], rec_steps, rec_times, rec_loss,
                             rec_obj, rec_gn, rec_test, snaps)
                     k += 1
