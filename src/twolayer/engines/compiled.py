@@ -160,7 +160,7 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
                     status = K.run_gd_narrow(th, P, T, float(opt.lr), t0, t1, int(steps), record_at, prev, state,
                                              *bufs, *marks)
                 else:
-                    status = K.run_discrete(th, P, T, code, float(opt.lr), mom, b1, b2, eps, batch, order, t0, t1,
+                    status = K.run_discrete(th, P, *T, code, float(opt.lr), mom, b1, b2, eps, batch, order, t0, t1,
                                             int(steps), record_at, s1, s2, prev, state, *bufs, *marks)
             progress.advance(t1)
             if status != K.OK or t1 >= steps:
@@ -200,7 +200,7 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
         while True:
             t_stop = min(float(t_max), float(state[4]) + chunks.size)
             with chunks:
-                status = K.run_flow(th, P, T, float(t_max), float(flow.rtol), float(flow.atol), float(flow.max_step),
+                status = K.run_flow(th, P, *T, float(t_max), float(flow.rtol), float(flow.atol), float(flow.max_step),
                                     int(flow.max_evals), record_at, prev, state, *bufs, t_stop, *marks)
             progress.advance(float(state[4]))
             if status != K.OK or t_stop >= t_max:

@@ -80,6 +80,12 @@ def helper(**options):
     return njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options)
 
 
+def entry(**options):
+    """``njit`` for the entry points that Python calls: cached, releasing the GIL, with the CPython
+    wrapper but without the C wrapper (nothing takes their address)."""
+    return njit(cache=True, nogil=True, no_cfunc_wrapper=True, **options)
+
+
 # -- layout ------------------------------------------------------------------------------------
 def to_internal(layout, theta):
     """Reference layout [a (m,K), W (m,d), c] -> internal [a^T, W^T, c]."""
@@ -267,10 +273,13 @@ def _preactivation(z, WT, c, X, i, m, d, has_c):
 
 
 @helper(fastmath=FAST, inline="always")
-def _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT):
-    """For d <= 2 and one output: z_j = c_j + W_j . x_i, H[s, j] = sigma(z_j), DH[s, j] = sigma'(z_j)
-    in one pass over the neurons; returns sum_j a_j sigma(z_j), summed in a pass of its own. (For
-    d = 1 the second term reads row 0 times x1 = 0.)
+def _forward_narrow(WT, c, X, i, m, d, has_c, act, H, DH, s, aT):
+    """For d <= 2, one output and a smooth activation (sigmoid if ``act`` is ACT["sigmoid"], else
+    tanh: piecewise-linear activations take :func:`_pl_grad` on narrow problems): z_j = c_j + W_j . x_i,
+    H[s, j] = sigma(z_j), DH[s, j] = sigma'(z_j) in one pass over the neurons; returns
+    sum_j a_j sigma(z_j), summed in a pass of its own. (For d = 1 the second term reads row 0
+    times x1 = 0.) Two activations, not five: each is a loop the compiler vectorises, and every
+    kind of run that inlines this compiles them all.
 
     The sum stays out of the storing pass because LLVM vectorises a loop that stores only after a
     run-time check on the arrays' addresses, falling back to the scalar loop when they lie close
@@ -279,30 +288,16 @@ def _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT):
     x0 = X[i, 0]
     x1 = X[i, 1] if d > 1 else 0.0
     r1 = 1 if d > 1 else 0
-    if act == 0:
-        for j in range(m):
-            v = (c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j]
-            H[s, j] = v if v > 0.0 else 0.0
-            DH[s, j] = 1.0 if v > 0.0 else 0.0
-    elif act == 1:
-        for j in range(m):
-            v = (c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j]
-            H[s, j] = v if v > 0.0 else slope * v
-            DH[s, j] = 1.0 if v > 0.0 else slope
-    elif act == 2:
+    if act == 2:
         for j in range(m):
             h = vsigmoid((c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j])
             H[s, j] = h
             DH[s, j] = h * (1.0 - h)
-    elif act == 3:
+    else:
         for j in range(m):
             h = vtanh((c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j])
             H[s, j] = h
             DH[s, j] = 1.0 - h * h
-    else:
-        for j in range(m):
-            H[s, j] = (c[0, j] if has_c else 0.0) + x0 * WT[0, j] + x1 * WT[r1, j]
-            DH[s, j] = 1.0
     acc = 0.0
     for j in range(m):
         acc += aT[0, j] * H[s, j]
@@ -560,8 +555,8 @@ def loss_grad(V, GV, P, rows, r0, nrows):
         sb = min(SB, nrows - i0)
         for s in range(sb):
             i = rows[r0 + i0 + s]
-            if K == 1 and d <= 2:
-                out[0] = scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, s, aT)
+            if K == 1 and d <= 2 and not _piecewise_linear(act):
+                out[0] = scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, H, DH, s, aT)
             else:
                 _preactivation(z, WT, c, X, i, m, d, has_c)
                 _activate(z, H, DH, s, m, act, slope)
@@ -793,9 +788,8 @@ def _add_decay(g, theta, mask, wd):
 
 
 @helper(fastmath=FAST)
-def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale, loss, r, tr_a, tr_W, tr_c,
-                   H, DH):
-    """Loss and gradient (added into GV) for one output, d <= 2 and any activation: per sample one
+def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, scale, loss, r, tr_a, tr_W, tr_c, H, DH):
+    """Loss and gradient (added into GV) for one output, d <= 2 and a smooth activation: per sample one
     fused forward pass storing sigma and sigma' in H[0], DH[0], then one gradient pass."""
     aT, WT, c = V
     gaT, gWT, gc = GV
@@ -803,7 +797,7 @@ def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale
     total = 0.0
     for q in range(nrows):
         i = rows[r0 + q]
-        ell, dl = _loss_scalar(scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, 0, aT),
+        ell, dl = _loss_scalar(scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, H, DH, 0, aT),
                                yr[i, 0], loss)
         total += ell
         g0 = dl * r * scale
@@ -824,13 +818,14 @@ def _smooth_narrow(V, GV, X, yr, rows, r0, nrows, m, d, has_c, act, slope, scale
 
 
 @helper(fastmath=FAST)
-def _loss_narrow(V, X, yr, rows, nrows, m, d, has_c, act, slope, scale, loss, red, H, DH):
-    """Data loss alone (no gradient) for one output and d <= 2, by the fused forward pass."""
+def _loss_narrow(V, X, yr, rows, nrows, m, d, has_c, act, scale, loss, red, H, DH):
+    """Data loss alone (no gradient) for one output, d <= 2 and a smooth activation, by the fused
+    forward pass."""
     aT, WT, c = V
     total = 0.0
     for q in range(nrows):
         i = rows[q]
-        ell, dl = _loss_scalar(scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, slope, H, DH, 0, aT),
+        ell, dl = _loss_scalar(scale * _forward_narrow(WT, c, X, i, m, d, has_c, act, H, DH, 0, aT),
                                yr[i, 0], loss)
         total += ell
     return _reduction(red, nrows) * total
@@ -862,14 +857,15 @@ def _test_loss_narrow(V, T, lo, pl, smooth):
     it compiles, before inlining."""
     PT, trows, gt, has_test = T
     Xt, yr = PT[0], PT[1]
-    m, d, has_c, act, slope, scale, loss, red = PT[4:12]
+    m, d, has_c, act = PT[4:8]
+    scale, loss, red = PT[9:12]
     H, DH = PT[18], PT[19]
     nt = trows.shape[0]
     val = np.nan
     if has_test and pl is not None:
         val = _pl_loss(V, Xt, yr, nt, m, d, has_c, lo, scale, loss, _reduction(red, nt))
     if has_test and smooth is not None:
-        val = _loss_narrow(V, Xt, yr, trows, nt, m, d, has_c, act, slope, scale, loss, red, H, DH)
+        val = _loss_narrow(V, Xt, yr, trows, nt, m, d, has_c, act, scale, loss, red, H, DH)
     return val
 
 
@@ -894,8 +890,8 @@ def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times,
             snaps[i, p] = theta[p]          # error message costs ~1.5 s of compilation
 
 
-@njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
-def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, steps, record_at,
+@entry(fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
+def run_discrete(theta, P, PT, trows, gt, has_test, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, steps, record_at,
                  s1, s2, prev, state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps,
                  pl, blocked, general):
     """Steps t0 .. t1-1 of a run of ``steps`` updates (and the final record when t1 == steps).
@@ -903,9 +899,11 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     opt: 0 heavy ball (GD/SGD, momentum ``mom``), 1 Adam. batch: 0 for full batch, else the
     minibatch size over the (epochs, n) sample ``order``. ``state`` = [last finite loss,
     next record index, status, step]; returns the status (OK or DIVERGED at state[3]).
-    T = (PT, trows, gt, has_test): the problem tuple with the test data, its rows 0..nt-1, a scratch
-    gradient, and whether there is a test set (unpacked once here: every copy of a tuple of arrays
-    is reference-counted). pl, blocked, general: the path markers of :func:`_objective`.
+    PT, trows, gt, has_test: the problem tuple with the test data, its rows 0..nt-1, a scratch
+    gradient, and whether there is a test set (:func:`.compiled.test_tuple`; four arguments rather
+    than one tuple, which each kernel would unpack: every copy of a tuple of arrays is
+    reference-counted, array by array, and costs compilation). pl, blocked, general: the path
+    markers of :func:`_objective`.
     """
     X = P[0]
     n = X.shape[0]
@@ -913,7 +911,6 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     oflat = order.reshape(-1)  # flat, so that a minibatch is an offset rather than a view
     g = np.zeros_like(theta)
     V, GV = views(theta, P[3], P[4], P[5]), views(g, P[3], P[4], P[5])
-    PT, trows, gt, has_test = T
     GT = views(gt, P[3], P[4], P[5])
     k = int(state[1])
     per_epoch = (n + batch - 1) // batch if batch > 0 else 1
@@ -971,13 +968,13 @@ def run_discrete(theta, P, T, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, s
     return OK
 
 
-@njit(cache=True, nogil=True)
+@entry()
 def narrow_full_batch(K, d, n, m):
     """Whether full-batch GD runs in :func:`run_gd_narrow`: one output, d <= 2, n m <= NARROW_WORK."""
     return K == 1 and d <= 2 and n * m <= NARROW_WORK
 
 
-@njit(cache=True, fastmath=FAST, nogil=True)  # FAST: the inlined objectives take the caller's flags
+@entry(fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
 def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
                   rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, pl, smooth):
     """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
@@ -1004,8 +1001,8 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
         if pl is not None:     # inlined, so that a tiny network's step stays in registers
             loss = _pl_grad(V, GV, X, yr, allrows, 0, n, m, d, has_c, lo, scale, lossc, r, tr_a, tr_W, tr_c)
         if smooth is not None:
-            loss = _smooth_narrow(V, GV, X, yr, allrows, 0, n, m, d, has_c, act, slope, scale, lossc, r,
-                                  tr_a, tr_W, tr_c, H, DH)
+            loss = _smooth_narrow(V, GV, X, yr, allrows, 0, n, m, d, has_c, act, scale, lossc, r, tr_a, tr_W,
+                                  tr_c, H, DH)
         if wd != 0.0:
             _add_decay(g, theta, mask, wd)
         if not _finite(loss, g):
@@ -1069,13 +1066,15 @@ def _gradient(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
     return _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general)
 
 
-@njit(cache=True, nogil=True)
-def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
+@entry()
+def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
              rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
     """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max).
-    T = (PT, trows, gt, has_test): the problem tuple with the test data, its rows 0..nt-1, a scratch
-    gradient, and whether there is a test set (unpacked once here: every copy of a tuple of arrays
-    is reference-counted). pl, blocked, general: the path markers of :func:`_objective`.
+    PT, trows, gt, has_test: the problem tuple with the test data, its rows 0..nt-1, a scratch
+    gradient, and whether there is a test set (:func:`.compiled.test_tuple`; four arguments rather
+    than one tuple, which each kernel would unpack: every copy of a tuple of arrays is
+    reference-counted, array by array, and costs compilation). pl, blocked, general: the path
+    markers of :func:`_objective`.
 
     state = [last loss, next record index, status, evaluations, time, step size]. Records at
     ``record_at`` from the dense output. Status: OK, DIVERGED (non-finite gradient) or STALLED
@@ -1094,7 +1093,6 @@ def run_flow(theta, P, T, t_max, rtol, atol, max_step, max_evals, record_at, pre
     Kout, m, d = P[3], P[4], P[5]
     Vth, Vtmp = views(theta, Kout, m, d), views(tmp, Kout, m, d)
     Gg, Gerr = views(g, Kout, m, d), views(err, Kout, m, d)
-    PT, trows, gt, has_test = T
     GT, nt = views(gt, Kout, m, d), trows.shape[0]
     k = int(state[1])
     evals = int(state[3])
