@@ -595,7 +595,7 @@ def loss_grad(V, GV, P, rows, r0, nrows):
             for k in range(d):
                 _accumulate(gWT, k, B, X[i_0, k], X[i_1, k], X[i_2, k], X[i_3, k], sb, m)
         if tr_c:
-            _accumulate(gc, 0, B, 1.0, 1.0, 1.0, 1.0, sb, m)
+            _accumulate(gc, np.int64(0), B, 1.0, 1.0, 1.0, 1.0, sb, m)  # not the literal 0: a second compilation
     return r * total
 
 
