@@ -915,6 +915,7 @@ def run_discrete(theta, P, PT, trows, gt, has_test, opt, lr, mom, b1, b2, eps, b
     k = int(state[1])
     per_epoch = (n + batch - 1) // batch if batch > 0 else 1
     loss = np.nan
+    status = OK    # one return, at the end (see run_flow)
     for t in range(t0, t1 + 1):
         if t == t1 and t1 < steps:
             break
@@ -934,7 +935,8 @@ def run_discrete(theta, P, PT, trows, gt, has_test, opt, lr, mom, b1, b2, eps, b
             loss = _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general)
             if not _finite(loss, g):
                 state[2], state[3] = DIVERGED, t
-                return DIVERGED
+                status = DIVERGED
+                break
             if phase == 0:
                 test = np.nan
                 if has_test:
@@ -944,7 +946,7 @@ def run_discrete(theta, P, PT, trows, gt, has_test, opt, lr, mom, b1, b2, eps, b
                         rec_gn, rec_test, snaps)
                 k += 1
                 state[1] = k
-        if t == steps:
+        if status != OK or t == steps:
             break
         state[0] = loss
         if opt == 0:
@@ -965,7 +967,7 @@ def run_discrete(theta, P, PT, trows, gt, has_test, opt, lr, mom, b1, b2, eps, b
                 s1[p] = b1 * s1[p] + (1.0 - b1) * g[p]
                 s2[p] = b2 * s2[p] + (1.0 - b2) * g[p] * g[p]
                 theta[p] += -lr * (s1[p] / c1) / (math.sqrt(s2[p] / c2) + eps)
-    return OK
+    return status
 
 
 @entry()
@@ -1097,21 +1099,23 @@ def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max
     k = int(state[1])
     evals = int(state[3])
     t = state[4]
+    h = state[5]
+    # One return, at the end: Numba releases every array the function holds at each return, and
+    # each early return cost ~500 instructions of compiled code.
+    status = OK
     loss = _gradient(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
     if t == 0.0:  # a resumed run re-evaluates the last accepted point: not a new evaluation
         evals += 1
     if not _finite(loss, g):
-        state[2], state[3] = DIVERGED, evals
-        return DIVERGED
+        status = DIVERGED
     for p in range(N):
         Ks[0, p] = -g[p]
-    while k < record_at.shape[0] and record_at[k] <= t:
+    while status == OK and k < record_at.shape[0] and record_at[k] <= t:
         test = _gradient(theta, gt, Vth, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
         _record(k, evals, record_at[k], theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
                 rec_obj, rec_gn, rec_test, snaps)
         k += 1
-    h = state[5]
-    if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
+    if status == OK and h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
         d0 = _rms_scaled(theta, theta, theta, rtol, atol)
         d1 = _rms_scaled(Ks[0], theta, theta, rtol, atol)
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
@@ -1127,13 +1131,12 @@ def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max
         else:
             h1 = (0.01 / max(d1, d2)) ** 0.2
         h = min(100 * h0, h1)
-    end = min(t_stop, t_max)
+    end = min(t_stop, t_max) if status == OK else t
     rejected = False
     while t < end:
         if evals > max_evals:
-            state[1], state[3], state[4], state[5] = k, evals, t, h
-            state[2] = STALLED
-            return STALLED
+            status = STALLED
+            break
         h = min(h, max_step, t_max - t)
         stages_ok = True
         lnew = np.nan
@@ -1192,9 +1195,9 @@ def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max
         h *= 0.25    # a non-finite gradient at a stage or at the new point
         rejected = True
         if h < 1e-14 * max(1.0, abs(t)):
-            state[1], state[3], state[4], state[5] = k, evals, t, h
-            state[2] = DIVERGED
-            return DIVERGED
-    state[0] = loss
-    state[1], state[3], state[4], state[5] = k, evals, t, h
-    return OK
+            status = DIVERGED
+            break
+    if status == OK:
+        state[0] = loss
+    state[1], state[2], state[3], state[4], state[5] = k, status, evals, t, h
+    return status
