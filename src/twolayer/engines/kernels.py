@@ -727,7 +727,7 @@ def loss_grad_blocked(V, GV, P, rows, r0, nrows):
     return r * total
 
 
-@helper(fastmath=FAST)
+@helper(fastmath=FAST, inline="always")
 def _finite(loss, g):
     """loss and every g[p] finite: x * 0 is 0 for finite x and NaN for NaN or inf."""
     s = loss * 0.0
@@ -736,7 +736,7 @@ def _finite(loss, g):
     return s == 0.0
 
 
-@helper(fastmath=FAST)
+@helper(fastmath=FAST, inline="always")
 def _penalty(theta, mask, wd):
     if wd == 0.0:
         return 0.0
@@ -747,7 +747,7 @@ def _penalty(theta, mask, wd):
     return 0.5 * wd * s
 
 
-@helper(fastmath=FAST)
+@helper(fastmath=FAST, inline="always")
 def _norm(g):
     s = 0.0
     for p in range(g.shape[0]):
