@@ -36,13 +36,34 @@ def save_figure(fig, folder, name: str, dpi: int = 150) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
+    lay_out(fig, dpi)
     fig.savefig(paths[0], dpi=dpi)
-    # the PDF has the same size in inches, so the layout the PNG's draw computed holds for it: keep it
-    # rather than lay out again (constrained layout is most of the cost of saving a busy figure)
-    fig.set_layout_engine("none")
     fig.savefig(paths[1], dpi=dpi)
     plt.close(fig)
     return paths
+
+
+def lay_out(fig, dpi: float) -> None:
+    """Run ``fig``'s layout engine once, as a save at ``dpi`` would, then remove the engine.
+
+    With an engine, every ``savefig`` first draws the whole figure without output just to lay it
+    out (and again for the PDF even with the engine switched off by ``set_layout_engine("none")``,
+    whose placeholder still counts as one): half the cost of saving. Laying out directly and
+    saving without an engine draws each file once; the layout is the one the PNG's save computed
+    (at the PNG's dpi, on the canvas's renderer) and holds for the PDF, which has the same size in
+    inches.
+    """
+    from matplotlib import cbook
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine) and fig.axes:
+        with cbook._setattr_cm(fig, dpi=dpi):
+            try:
+                engine.execute(fig)
+            except ValueError:      # as Figure.draw, which ignores it
+                pass
+    fig._layout_engine = None       # set_layout_engine(None) would read the rc defaults instead
 
 
 def label(ax, xlabel=None, ylabel=None, title=None, legend: bool = False, **legend_kw):
