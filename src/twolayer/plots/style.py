@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import matplotlib
@@ -64,6 +65,39 @@ def lay_out(fig, dpi: float) -> None:
             except ValueError:      # as Figure.draw, which ignores it
                 pass
     fig._layout_engine = None       # set_layout_engine(None) would read the rc defaults instead
+
+
+def _share_mathtext_parses() -> None:
+    """Let every renderer share one cache of parsed math text.
+
+    Matplotlib caches a parse (e.g. a log axis's tick label "$10^{-4}$") per parser, and each
+    renderer has its own parser, so every figure parses its math text again for the PNG and again
+    for the PDF (a tenth of the cost of saving the figures). The parse depends only on the output
+    kind (raster or vector) and the arguments, so one cache per kind gives the same results.
+    """
+    from matplotlib import mathtext
+
+    cached = getattr(mathtext.MathTextParser, "_parse_cached", None)
+    parse = getattr(cached, "__wrapped__", None)
+    if parse is None or getattr(cached, "shared", False):
+        return
+    parsers: dict = {}
+
+    @functools.lru_cache(4096)
+    def shared(kind, *args):
+        if kind not in parsers:
+            parsers[kind] = mathtext.MathTextParser("path" if kind == "vector" else "agg")
+        return parse(parsers[kind], *args)
+
+    def parse_cached(self, *args):
+        kind = getattr(self, "_output_type", None)
+        return parse(self, *args) if kind not in ("vector", "raster") else shared(kind, *args)
+
+    parse_cached.shared = True
+    mathtext.MathTextParser._parse_cached = parse_cached
+
+
+_share_mathtext_parses()
 
 
 def label(ax, xlabel=None, ylabel=None, title=None, legend: bool = False, **legend_kw):
