@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 
@@ -37,9 +38,10 @@ def save_figure(fig, folder, name: str, dpi: int = 150) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
-    lay_out(fig, dpi)
-    fig.savefig(paths[0], dpi=dpi)
-    fig.savefig(paths[1], dpi=dpi)
+    with _ticks_updated_once():
+        lay_out(fig, dpi)
+        fig.savefig(paths[0], dpi=dpi)
+        fig.savefig(paths[1], dpi=dpi)
     plt.close(fig)
     return paths
 
@@ -65,6 +67,44 @@ def lay_out(fig, dpi: float) -> None:
             except ValueError:      # as Figure.draw, which ignores it
                 pass
     fig._layout_engine = None       # set_layout_engine(None) would read the rc defaults instead
+
+
+@contextlib.contextmanager
+def _ticks_updated_once():
+    """Inside the block an axis computes its ticks (locator, formatter, tick objects) once per state.
+
+    Matplotlib recomputes an axis's ticks each time any part of a draw or of the layout asks for
+    them (the axis, each of the four spines, the title's placement, the label's placement...), about
+    ten times per axis per save, with the same view limits and axes box each time. The result depends
+    only on what the key below holds; while the figure is being saved none of it changes except the
+    box (the layout moves the axes; the PDF is drawn at 72 dpi), which is in the key.
+    """
+    from matplotlib.axis import Axis
+
+    plain = Axis.__dict__.get("_update_ticks")
+    if plain is None or getattr(plain, "memo", False):
+        yield
+        return
+
+    memos: dict = {}       # id(axis) -> (axis, key, ticks drawn); dropped with the block
+
+    def update_ticks(axis):
+        axes = axis.axes
+        key = (tuple(axis.get_view_interval()), axes.bbox.bounds, axes.figure.dpi, axis.get_scale(),
+               id(axis.major.locator), id(axis.minor.locator), id(axis.major.formatter), id(axis.minor.formatter),
+               len(axis.majorTicks), len(axis.minorTicks))
+        memo = memos.get(id(axis))
+        if memo is None or memo[1] != key:
+            drawn = plain(axis)
+            memo = memos[id(axis)] = (axis, key[:-2] + (len(axis.majorTicks), len(axis.minorTicks)), drawn)
+        return list(memo[2])
+
+    update_ticks.memo = True
+    Axis._update_ticks = update_ticks
+    try:
+        yield
+    finally:
+        Axis._update_ticks = plain
 
 
 def _share_mathtext_parses() -> None:
