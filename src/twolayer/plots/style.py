@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from pathlib import Path
 
 import matplotlib
@@ -36,13 +38,106 @@ def save_figure(fig, folder, name: str, dpi: int = 150) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
-    fig.savefig(paths[0], dpi=dpi)
-    # the PDF has the same size in inches, so the layout the PNG's draw computed holds for it: keep it
-    # rather than lay out again (constrained layout is most of the cost of saving a busy figure)
-    fig.set_layout_engine("none")
-    fig.savefig(paths[1], dpi=dpi)
+    with _ticks_updated_once():
+        lay_out(fig, dpi)
+        fig.savefig(paths[0], dpi=dpi)
+        fig.savefig(paths[1], dpi=dpi)
     plt.close(fig)
     return paths
+
+
+def lay_out(fig, dpi: float) -> None:
+    """Run ``fig``'s layout engine once, as a save at ``dpi`` would, then remove the engine.
+
+    With an engine, every ``savefig`` first draws the whole figure without output just to lay it
+    out (and again for the PDF even with the engine switched off by ``set_layout_engine("none")``,
+    whose placeholder still counts as one): half the cost of saving. Laying out directly and
+    saving without an engine draws each file once; the layout is the one the PNG's save computed
+    (at the PNG's dpi, on the canvas's renderer) and holds for the PDF, which has the same size in
+    inches.
+    """
+    from matplotlib import cbook
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine) and fig.axes:
+        with cbook._setattr_cm(fig, dpi=dpi):
+            try:
+                engine.execute(fig)
+            except ValueError:      # as Figure.draw, which ignores it
+                pass
+    fig._layout_engine = None       # set_layout_engine(None) would read the rc defaults instead
+
+
+@contextlib.contextmanager
+def _ticks_updated_once():
+    """Inside the block an axis computes its ticks (locator, formatter, tick objects) once per state.
+
+    Matplotlib recomputes an axis's ticks each time any part of a draw or of the layout asks for
+    them (the axis, each of the four spines, the title's placement, the label's placement...), about
+    ten times per axis per save, with the same view limits and axes box each time. The result depends
+    only on what the key below holds; while the figure is being saved none of it changes except the
+    box (the layout moves the axes; the PDF is drawn at 72 dpi), which is in the key.
+    """
+    from matplotlib.axis import Axis
+
+    plain = Axis.__dict__.get("_update_ticks")
+    if plain is None or getattr(plain, "memo", False):
+        yield
+        return
+
+    memos: dict = {}       # id(axis) -> (axis, key, ticks drawn); dropped with the block
+
+    def update_ticks(axis):
+        axes = axis.axes
+        key = (tuple(axis.get_view_interval()), axes.bbox.bounds, axes.figure.dpi, axis.get_scale(),
+               id(axis.major.locator), id(axis.minor.locator), id(axis.major.formatter), id(axis.minor.formatter),
+               len(axis.majorTicks), len(axis.minorTicks))
+        memo = memos.get(id(axis))
+        if memo is None or memo[1] != key:
+            drawn = plain(axis)
+            memo = memos[id(axis)] = (axis, key[:-2] + (len(axis.majorTicks), len(axis.minorTicks)), drawn)
+        return list(memo[2])
+
+    update_ticks.memo = True
+    Axis._update_ticks = update_ticks
+    try:
+        yield
+    finally:
+        Axis._update_ticks = plain
+
+
+def _share_mathtext_parses() -> None:
+    """Let every renderer share one cache of parsed math text.
+
+    Matplotlib caches a parse (e.g. a log axis's tick label "$10^{-4}$") per parser, and each
+    renderer has its own parser, so every figure parses its math text again for the PNG and again
+    for the PDF (a tenth of the cost of saving the figures). The parse depends only on the output
+    kind (raster or vector) and the arguments, so one cache per kind gives the same results.
+    """
+    from matplotlib import mathtext
+
+    cached = getattr(mathtext.MathTextParser, "_parse_cached", None)
+    parse = getattr(cached, "__wrapped__", None)
+    if parse is None or getattr(cached, "shared", False):
+        return
+    parsers: dict = {}
+
+    @functools.lru_cache(4096)
+    def shared(kind, *args):
+        if kind not in parsers:
+            parsers[kind] = mathtext.MathTextParser("path" if kind == "vector" else "agg")
+        return parse(parsers[kind], *args)
+
+    def parse_cached(self, *args):
+        kind = getattr(self, "_output_type", None)
+        return parse(self, *args) if kind not in ("vector", "raster") else shared(kind, *args)
+
+    parse_cached.shared = True
+    mathtext.MathTextParser._parse_cached = parse_cached
+
+
+_share_mathtext_parses()
 
 
 def label(ax, xlabel=None, ylabel=None, title=None, legend: bool = False, **legend_kw):
