@@ -47,3 +47,12 @@ def test_the_tick_shortcut_ends_with_the_save(tmp_path):
     plain = Axis._update_ticks
     save_figure(busy_figure(), tmp_path, "fig")
     assert Axis._update_ticks is plain
+
+
+def test_the_math_text_shortcut_ends_with_the_save(tmp_path):
+    """Importing twolayer or saving a figure leaves matplotlib's own math-text parsing in place."""
+    from matplotlib import mathtext
+
+    plain = mathtext.MathTextParser._parse_cached
+    save_figure(busy_figure(), tmp_path, "fig")
+    assert mathtext.MathTextParser._parse_cached is plain

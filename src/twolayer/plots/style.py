@@ -38,7 +38,7 @@ def save_figure(fig, folder, name: str, dpi: int = 150) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
-    with _ticks_updated_once():
+    with _ticks_updated_once(), _mathtext_parsed_once():
         lay_out(fig, dpi)
         fig.savefig(paths[0], dpi=dpi)
         fig.savefig(paths[1], dpi=dpi)
@@ -107,37 +107,49 @@ def _ticks_updated_once():
         Axis._update_ticks = plain
 
 
-def _share_mathtext_parses() -> None:
-    """Let every renderer share one cache of parsed math text.
+_PARSES: dict = {}     # output kind ("vector" or "raster") -> a parser whose parses all saves share
+
+
+@functools.lru_cache(4096)
+def _shared_parse(parse, kind, *args):
+    """``parse`` (matplotlib's uncached parse method) by the shared parser of output ``kind``."""
+    from matplotlib import mathtext
+
+    if kind not in _PARSES:
+        _PARSES[kind] = mathtext.MathTextParser("path" if kind == "vector" else "agg")
+    return parse(_PARSES[kind], *args)
+
+
+@contextlib.contextmanager
+def _mathtext_parsed_once():
+    """Inside the block every renderer shares one cache of parsed math text.
 
     Matplotlib caches a parse (e.g. a log axis's tick label "$10^{-4}$") per parser, and each
     renderer has its own parser, so every figure parses its math text again for the PNG and again
     for the PDF (a tenth of the cost of saving the figures). The parse depends only on the output
     kind (raster or vector) and the arguments, so one cache per kind gives the same results.
+    Matplotlib's own method is back when the block ends: importing twolayer changes nothing in the
+    user's figures.
     """
     from matplotlib import mathtext
 
-    cached = getattr(mathtext.MathTextParser, "_parse_cached", None)
-    parse = getattr(cached, "__wrapped__", None)
-    if parse is None or getattr(cached, "shared", False):
+    plain = mathtext.MathTextParser.__dict__.get("_parse_cached")
+    if getattr(plain, "__wrapped__", None) is None or getattr(plain, "shared", False):
+        yield
         return
-    parsers: dict = {}
-
-    @functools.lru_cache(4096)
-    def shared(kind, *args):
-        if kind not in parsers:
-            parsers[kind] = mathtext.MathTextParser("path" if kind == "vector" else "agg")
-        return parse(parsers[kind], *args)
 
     def parse_cached(self, *args):
         kind = getattr(self, "_output_type", None)
-        return parse(self, *args) if kind not in ("vector", "raster") else shared(kind, *args)
+        if kind not in ("vector", "raster"):
+            return plain(self, *args)
+        return _shared_parse(plain.__wrapped__, kind, *args)
 
     parse_cached.shared = True
     mathtext.MathTextParser._parse_cached = parse_cached
-
-
-_share_mathtext_parses()
+    try:
+        yield
+    finally:
+        mathtext.MathTextParser._parse_cached = plain
 
 
 def label(ax, xlabel=None, ylabel=None, title=None, legend: bool = False, **legend_kw):
