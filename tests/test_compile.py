@@ -71,10 +71,10 @@ def test_auto_engine_counts_compile_time(monkeypatch):
     monkeypatch.setattr(costs, "kernel_ready", lambda name: False)     # a fresh machine
     short = prepare(net, X, y, optimizer=tl.GD(1e-3), steps=1000, quiet=True)
     assert short.engine == "numpy" and "run_gd_narrow[pl] is not compiled yet" in short.config["engine_reason"]
-    # 1000 steps x 25 us on the reference engine against ~7 s of compilation (TYPICAL)
+    # 1000 steps x 25 us on the reference engine against ~6 s of compilation (TYPICAL)
     assert costs.prefer_reference("run_gd_narrow[pl]", 2, 60, 2, 1000) is not None
     long = prepare(net, X, y, optimizer=tl.GD(1e-3), steps=10**9, quiet=True, snapshots=False, record_every=10**7)
-    assert long.engine == "numba" and "engine_reason" not in long.config      # 25,000 s against 7 s + 270 s
+    assert long.engine == "numba" and "engine_reason" not in long.config      # 25,000 s against 6 s + 270 s
     assert prepare(net, X, y, optimizer=tl.GD(1e-3), steps=1000, engine="numba", quiet=True).engine == "numba"
     flow = prepare(net, X, y, optimizer=tl.Flow(), t_max=20.0, quiet=True)
     assert flow.engine == "numpy" and "run_flow[pl]" in flow.config["engine_reason"]

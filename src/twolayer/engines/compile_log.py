@@ -17,7 +17,7 @@ import time
 from numba.core import event
 
 # first-compilation seconds of each kind of an entry point on a 2-core machine (benchmarks/cold_start.py)
-TYPICAL = {"run_gd_narrow": 7, "run_discrete": 10, "run_flow": 11}
+TYPICAL = {"run_gd_narrow": 6, "run_discrete": 9, "run_flow": 10}
 
 
 class CompileNotice(event.Listener):
