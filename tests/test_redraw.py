@@ -169,3 +169,14 @@ def test_the_store_says_which_units_it_holds(tmp_path):
     assert store.has("train", seed=0) and not store.has("train", seed=1)
     later = RunStore(tmp_path / "b", "demo", {"x": 1}, sources=[tmp_path / "a"])   # a finished folder to reuse
     assert later.has("train", seed=0) and not RunStore(tmp_path / "c", "demo", {"x": 2}, sources=[tmp_path / "a"]).has("train", seed=0)
+
+
+def test_reproduce_starts_the_longest_experiments_first():
+    from twolayer import results
+
+    assert set(results.QUICK_SECONDS) <= set(EXPERIMENTS)            # no estimate for an experiment that is gone
+    assert set(EXPERIMENTS) - set(results.QUICK_SECONDS) <= {"thesis"}  # every first-wave experiment has one
+    order = results.longest_first(list(EXPERIMENTS))
+    assert order[0] == "mnist-stable-rank" and order[-1] == "thesis"
+    assert [results.QUICK_SECONDS.get(n, 0) for n in order] == sorted((results.QUICK_SECONDS.get(n, 0) for n in order),
+                                                                      reverse=True)

@@ -241,6 +241,25 @@ def write_gallery(root: Path, entries: list[dict]) -> Path:
     return write_root_file(root, "index.html", "\n".join(parts))
 
 
+# Wall seconds of each experiment's quick variant in one worker of ``reproduce --quick --jobs 2`` on a
+# 2-core machine (session 10's make run, MNIST files present). Only the order of the work depends on
+# them: with several workers the longest start first, so that the workers finish together rather than
+# one waiting for a long experiment that started last (mnist-stable-rank, registered near the end,
+# kept make run 8-19 s longer).
+QUICK_SECONDS = {"mnist-stable-rank": 20, "s-curves": 15, "relu-1d": 15, "online-teacher-student": 13,
+                 "hidden-structure": 12, "overparam-convergence": 11, "multidim": 11, "smooth-activations": 10,
+                 "non-orthogonal-full": 10, "non-orthogonal-1d": 9, "init-scale-2d": 9, "init-scale-transition": 8,
+                 "activation-dynamics": 8, "relu-interpolators": 7, "gradient-checks": 7, "thesis-grids": 5,
+                 "max-margin-vs-mni": 5, "perceptron-convergence": 4, "label-geometry": 4, "stable-rank-one-step": 3,
+                 "hessian-scaling": 2, "saddle-to-saddle": 2, "ntk-concentration": 1}
+
+
+def longest_first(names) -> list[str]:
+    """``names`` in the order :func:`reproduce` starts them in worker processes: longest
+    (:data:`QUICK_SECONDS`) first, unknown ones last, ties in registry order."""
+    return sorted(names, key=lambda name: -QUICK_SECONDS.get(name, 0))
+
+
 def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet: bool = False, fresh: bool = False,
               jobs: int = 1, log=print):
     """Run every registered experiment into ``out/NAME`` and write ``out/index.html``.
@@ -271,7 +290,7 @@ def reproduce(*, quick: bool = False, out="results", engine: str = "auto", quiet
         log(f"running {len(wave)} experiments in {jobs} processes{' (quick)' if quick else ''} ...")
         with _worker_env(), cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                                    initializer=_one_thread) as pool:
-            futures = {pool.submit(_reproduce_one, name, **args): name for name in wave}
+            futures = {pool.submit(_reproduce_one, name, **args): name for name in longest_first(wave)}
             for future in cf.as_completed(futures):
                 entries[futures[future]] = future.result()
                 log(entries[futures[future]].pop("line"))
