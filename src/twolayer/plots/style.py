@@ -70,6 +70,24 @@ def lay_out(fig, dpi: float) -> None:
 
 
 @contextlib.contextmanager
+def _replaced(owner, name: str, make):
+    """Inside the block ``owner.name`` is ``make(plain)``, a shortcut for the method ``plain`` it
+    replaces; matplotlib's own method is back when the block ends, so importing twolayer changes
+    nothing in the user's figures. Nothing is replaced when this matplotlib has no such method (or
+    not in the form ``make`` expects: it returns None), or when an enclosing block replaced it."""
+    plain = owner.__dict__.get(name)
+    shortcut = None if plain is None or getattr(plain, "twolayer_shortcut", False) else make(plain)
+    if shortcut is None:
+        yield
+        return
+    shortcut.twolayer_shortcut = True
+    setattr(owner, name, shortcut)
+    try:
+        yield
+    finally:
+        setattr(owner, name, plain)
+
+
 def _ticks_updated_once():
     """Inside the block an axis computes its ticks (locator, formatter, tick objects) once per state.
 
@@ -81,30 +99,21 @@ def _ticks_updated_once():
     """
     from matplotlib.axis import Axis
 
-    plain = Axis.__dict__.get("_update_ticks")
-    if plain is None or getattr(plain, "memo", False):
-        yield
-        return
+    def memoised(plain):
+        memos: dict = {}       # id(axis) -> (axis, key, ticks drawn); dropped with the block
 
-    memos: dict = {}       # id(axis) -> (axis, key, ticks drawn); dropped with the block
+        def update_ticks(axis):
+            key = (tuple(axis.get_view_interval()), axis.axes.bbox.bounds, axis.axes.figure.dpi, axis.get_scale(),
+                   id(axis.major.locator), id(axis.minor.locator), id(axis.major.formatter),
+                   id(axis.minor.formatter), len(axis.majorTicks), len(axis.minorTicks))
+            memo = memos.get(id(axis))
+            if memo is None or memo[1] != key:
+                drawn = plain(axis)
+                memo = memos[id(axis)] = (axis, key[:-2] + (len(axis.majorTicks), len(axis.minorTicks)), drawn)
+            return list(memo[2])
+        return update_ticks
 
-    def update_ticks(axis):
-        axes = axis.axes
-        key = (tuple(axis.get_view_interval()), axes.bbox.bounds, axes.figure.dpi, axis.get_scale(),
-               id(axis.major.locator), id(axis.minor.locator), id(axis.major.formatter), id(axis.minor.formatter),
-               len(axis.majorTicks), len(axis.minorTicks))
-        memo = memos.get(id(axis))
-        if memo is None or memo[1] != key:
-            drawn = plain(axis)
-            memo = memos[id(axis)] = (axis, key[:-2] + (len(axis.majorTicks), len(axis.minorTicks)), drawn)
-        return list(memo[2])
-
-    update_ticks.memo = True
-    Axis._update_ticks = update_ticks
-    try:
-        yield
-    finally:
-        Axis._update_ticks = plain
+    return _replaced(Axis, "_update_ticks", memoised)
 
 
 _PARSES: dict = {}     # output kind ("vector" or "raster") -> a parser whose parses all saves share
@@ -120,7 +129,6 @@ def _shared_parse(parse, kind, *args):
     return parse(_PARSES[kind], *args)
 
 
-@contextlib.contextmanager
 def _mathtext_parsed_once():
     """Inside the block every renderer shares one cache of parsed math text.
 
@@ -128,28 +136,20 @@ def _mathtext_parsed_once():
     renderer has its own parser, so every figure parses its math text again for the PNG and again
     for the PDF (a tenth of the cost of saving the figures). The parse depends only on the output
     kind (raster or vector) and the arguments, so one cache per kind gives the same results.
-    Matplotlib's own method is back when the block ends: importing twolayer changes nothing in the
-    user's figures.
     """
     from matplotlib import mathtext
 
-    plain = mathtext.MathTextParser.__dict__.get("_parse_cached")
-    if getattr(plain, "__wrapped__", None) is None or getattr(plain, "shared", False):
-        yield
-        return
+    def shared(plain):
+        parse = getattr(plain, "__wrapped__", None)     # the uncached method under matplotlib's cache
+        if parse is None:
+            return None
 
-    def parse_cached(self, *args):
-        kind = getattr(self, "_output_type", None)
-        if kind not in ("vector", "raster"):
-            return plain(self, *args)
-        return _shared_parse(plain.__wrapped__, kind, *args)
+        def parse_cached(self, *args):
+            kind = getattr(self, "_output_type", None)
+            return plain(self, *args) if kind not in ("vector", "raster") else _shared_parse(parse, kind, *args)
+        return parse_cached
 
-    parse_cached.shared = True
-    mathtext.MathTextParser._parse_cached = parse_cached
-    try:
-        yield
-    finally:
-        mathtext.MathTextParser._parse_cached = plain
+    return _replaced(mathtext.MathTextParser, "_parse_cached", shared)
 
 
 def label(ax, xlabel=None, ylabel=None, title=None, legend: bool = False, **legend_kw):
