@@ -1072,11 +1072,8 @@ def _gradient(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
 def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
              rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
     """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max).
-    PT, trows, gt, has_test: the problem tuple with the test data, its rows 0..nt-1, a scratch
-    gradient, and whether there is a test set (:func:`.compiled.test_tuple`; four arguments rather
-    than one tuple, which each kernel would unpack: every copy of a tuple of arrays is
-    reference-counted, array by array, and costs compilation). pl, blocked, general: the path
-    markers of :func:`_objective`.
+    PT, trows, gt, has_test (the test problem) and the path markers pl, blocked, general: as in
+    :func:`run_discrete`.
 
     state = [last loss, next record index, status, evaluations, time, step size]. Records at
     ``record_at`` from the dense output. Status: OK, DIVERGED (non-finite gradient) or STALLED
