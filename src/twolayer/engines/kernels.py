@@ -14,7 +14,7 @@ codes, masks and scratch, in the order of :func:`.compiled.problem` and
 :func:`.compiled.with_scratch`); :mod:`.compiled` prepares them. Every function but the four entry
 points is compiled with :func:`helper` (no Python wrappers). Compile time is kept down by few
 levels of calls between a step loop and the loss kernels, and few copies of ``P`` (see
-:func:`_record`, :func:`_gradient` and the README's performance section).
+:func:`_record`, :func:`run_flow` and the README's performance section).
 """
 
 from __future__ import annotations
@@ -763,7 +763,7 @@ def _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
     The path markers ``pl``, ``blocked``, ``general`` (see :data:`PATHS`) are True for the path the
     run takes and None for the others: Numba drops a branch on a None argument before compiling, so
     a kind of run compiles its own path only. Inlined (into :func:`run_discrete`'s two call sites
-    and :func:`_gradient`): a call of its own would be one more level of linked code (see
+    and :func:`run_flow`'s one): a call of its own would be one more level of linked code (see
     :func:`_record`)."""
     for p in range(g.shape[0]):
         g[p] = 0.0
@@ -1060,24 +1060,47 @@ def _rms_scaled(v, y0, y1, rtol, atol):
     return math.sqrt(s / max(v.shape[0], 1))
 
 
-@helper()
-def _gradient(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
-    """:func:`_objective` as a function of its own, for gradient flow's several call sites: inlined
-    at each, it would copy the problem tuple there, reference-counting its ~20 arrays (about 1,300
-    of the 29,600 lines of code the flow loop had)."""
-    return _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general)
+# The phases of :func:`run_flow`'s integrator: what the point just evaluated was for.
+_START, _FIRST_STEP, _STAGE, _DENSE = 0, 1, 2, 3
+
+
+@helper(fastmath=FAST, inline="always")
+def _stage_point(tmp, theta, Ks, h, s):
+    """tmp = theta + h sum_{q < s} A[s, q] K_q: the point of Runge-Kutta stage s."""
+    for p in range(theta.shape[0]):
+        acc = 0.0
+        for q in range(s):
+            acc += _A[s, q] * Ks[q, p]
+        tmp[p] = theta[p] + h * acc
+
+
+@helper(fastmath=FAST, inline="always")
+def _dense_point(tmp, theta, Ks, h, x):
+    """tmp = theta + h sum_q K_q b_q(x): the quartic dense output at the fraction x of the step."""
+    for p in range(theta.shape[0]):
+        acc = 0.0
+        for q in range(7):
+            acc += Ks[q, p] * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
+        tmp[p] = theta[p] + h * acc
 
 
 @entry()
 def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
              rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
-    """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max).
+    """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max) by the
+    Dormand-Prince 5(4) pair with its quartic dense output (as scipy's RK45).
     PT, trows, gt, has_test (the test problem) and the path markers pl, blocked, general: as in
     :func:`run_discrete`.
 
     state = [last loss, next record index, status, evaluations, time, step size]. Records at
     ``record_at`` from the dense output. Status: OK, DIVERGED (non-finite gradient) or STALLED
     (more than ``max_evals`` evaluations).
+
+    The integrator is a loop around one evaluation of the objective at ``tmp``, followed by what
+    that point was for (``phase``: the start, the initial step size's probe, a stage, or a dense
+    output point to record). One call site lets the objective be inlined once, with no function of
+    its own between this loop and the loss kernel: each such level has LLVM optimise and compile
+    the loss kernel once more (about 1 s of a flow kind's compilation).
     """
     X = P[0]
     n = X.shape[0]
@@ -1090,110 +1113,116 @@ def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max
     tmp = np.zeros(N)
     err = np.zeros(N)
     Kout, m, d = P[3], P[4], P[5]
-    Vth, Vtmp = views(theta, Kout, m, d), views(tmp, Kout, m, d)
-    Gg, Gerr = views(g, Kout, m, d), views(err, Kout, m, d)
+    Vtmp, Gg = views(tmp, Kout, m, d), views(g, Kout, m, d)
     GT, nt = views(gt, Kout, m, d), trows.shape[0]
+    nrec = record_at.shape[0]
     k = int(state[1])
     evals = int(state[3])
     t = state[4]
     h = state[5]
+    end = min(t_stop, t_max)
     # One return, at the end: Numba releases every array the function holds at each return, and
     # each early return cost ~500 instructions of compiled code.
     status = OK
-    loss = _gradient(theta, g, Vth, Gg, P, rows, r0, n, pl, blocked, general)
-    if t == 0.0:  # a resumed run re-evaluates the last accepted point: not a new evaluation
-        evals += 1
-    if not _finite(loss, g):
-        status = DIVERGED
+    loss = lnew = en = h0 = np.nan
+    s = 0
+    rejected = accepted = False
+    phase = _START
     for p in range(N):
-        Ks[0, p] = -g[p]
-    while status == OK and k < record_at.shape[0] and record_at[k] <= t:
-        test = _gradient(theta, gt, Vth, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
-        _record(k, evals, record_at[k], theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
-                rec_obj, rec_gn, rec_test, snaps)
-        k += 1
-    if status == OK and h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
-        d0 = _rms_scaled(theta, theta, theta, rtol, atol)
-        d1 = _rms_scaled(Ks[0], theta, theta, rtol, atol)
-        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-        for p in range(N):
-            tmp[p] = theta[p] + h0 * Ks[0, p]
-        _gradient(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
-        evals += 1
-        for p in range(N):
-            err[p] = (-g[p] - Ks[0, p]) / h0
-        d2 = _rms_scaled(err, theta, theta, rtol, atol)
-        if d1 <= 1e-15 and d2 <= 1e-15:
-            h1 = max(1e-6, h0 * 1e-3)
-        else:
-            h1 = (0.01 / max(d1, d2)) ** 0.2
-        h = min(100 * h0, h1)
-    end = min(t_stop, t_max) if status == OK else t
-    rejected = False
-    while t < end:
+        tmp[p] = theta[p]
+    while True:
+        val = _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
+        test = np.nan
+        if has_test and (phase == _DENSE or (phase == _START and k < nrec and record_at[k] <= t)):
+            test = _objective(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked, general)
+        if phase == _FIRST_STEP or phase == _STAGE or (phase == _START and t == 0.0):
+            evals += 1    # a resumed run re-evaluates its last accepted point, and records are free
+        if phase == _START:
+            loss = val
+            if not _finite(val, g):
+                status = DIVERGED
+                break
+            for p in range(N):
+                Ks[0, p] = -g[p]
+            while k < nrec and record_at[k] <= t:
+                _record(k, evals, record_at[k], theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
+                        rec_obj, rec_gn, rec_test, snaps)
+                k += 1
+            if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
+                d0 = _rms_scaled(theta, theta, theta, rtol, atol)
+                d1 = _rms_scaled(Ks[0], theta, theta, rtol, atol)
+                h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+                for p in range(N):
+                    tmp[p] = theta[p] + h0 * Ks[0, p]
+                phase = _FIRST_STEP
+                continue
+        elif phase == _FIRST_STEP:
+            d1 = _rms_scaled(Ks[0], theta, theta, rtol, atol)
+            for p in range(N):
+                err[p] = (-g[p] - Ks[0, p]) / h0
+            d2 = _rms_scaled(err, theta, theta, rtol, atol)
+            if d1 <= 1e-15 and d2 <= 1e-15:
+                h1 = max(1e-6, h0 * 1e-3)
+            else:
+                h1 = (0.01 / max(d1, d2)) ** 0.2
+            h = min(100 * h0, h1)
+        elif phase == _STAGE:
+            if not _finite(val, g):    # a failed step: shrink h; a genuine blow-up ends here
+                h *= 0.25
+                rejected = True
+                if h < 1e-14 * max(1.0, abs(t)):
+                    status = DIVERGED
+                    break
+            else:
+                lnew = val
+                for p in range(N):
+                    Ks[s, p] = -g[p]
+                if s < 6:    # stages 1-5; stage 6 is the new point
+                    s += 1
+                    _stage_point(tmp, theta, Ks, h, s)
+                    continue
+                for p in range(N):
+                    ynew[p] = tmp[p]
+                for p in range(N):
+                    acc = 0.0
+                    for q in range(7):
+                        acc += _E[q] * Ks[q, p]
+                    err[p] = h * acc
+                en = _rms_scaled(err, theta, ynew, rtol, atol)
+                accepted = en < 1.0
+                if not accepted:
+                    h *= max(0.2, 0.9 * en ** -0.2)
+                    rejected = True
+        else:    # _DENSE: record the requested time at tmp
+            _record(k, evals, record_at[k], tmp, val, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
+                    rec_obj, rec_gn, rec_test, snaps)
+            k += 1
+        if accepted:
+            if k < nrec and record_at[k] <= t + h:    # the requested times inside (t, t + h]
+                _dense_point(tmp, theta, Ks, h, (record_at[k] - t) / h)
+                phase = _DENSE
+                continue
+            for p in range(N):
+                prev[p] = theta[p]
+                theta[p] = ynew[p]
+            state[0] = loss
+            loss = lnew
+            t = t + h
+            for p in range(N):
+                Ks[0, p] = Ks[6, p]
+            grow = 10.0 if en == 0.0 else min(10.0, 0.9 * en ** -0.2)
+            h *= min(1.0, grow) if rejected else grow  # no growth right after a rejection
+            rejected = accepted = False
+        # the next step, from theta at time t
+        if t >= end:
+            break
         if evals > max_evals:
             status = STALLED
             break
         h = min(h, max_step, t_max - t)
-        stages_ok = True
-        lnew = np.nan
-        for s in range(1, 7):   # stages 1-5; stage 6 is the new point
-            for p in range(N):
-                acc = 0.0
-                for q in range(s):
-                    acc += _A[s, q] * Ks[q, p]
-                tmp[p] = theta[p] + h * acc
-            lnew = _gradient(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
-            evals += 1
-            if not _finite(lnew, g):
-                stages_ok = False  # a failed step: shrink h; a genuine blow-up ends below
-                break
-            for p in range(N):
-                Ks[s, p] = -g[p]
-        if stages_ok:
-            for p in range(N):
-                ynew[p] = tmp[p]
-            for p in range(N):
-                acc = 0.0
-                for q in range(7):
-                    acc += _E[q] * Ks[q, p]
-                err[p] = h * acc
-            en = _rms_scaled(err, theta, ynew, rtol, atol)
-            if en < 1.0:
-                # record the requested times inside (t, t + h] from the quartic dense output
-                while k < record_at.shape[0] and record_at[k] <= t + h:
-                    x = (record_at[k] - t) / h
-                    for p in range(N):
-                        acc = 0.0
-                        for q in range(7):
-                            qk = Ks[q, p]
-                            acc += qk * (_P[q, 0] * x + _P[q, 1] * x * x + _P[q, 2] * x ** 3 + _P[q, 3] * x ** 4)
-                        tmp[p] = theta[p] + h * acc
-                    lk = _gradient(tmp, err, Vtmp, Gerr, P, rows, r0, n, pl, blocked, general)
-                    test = _gradient(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked, general) if has_test else np.nan
-                    _record(k, evals, record_at[k], tmp, lk, test, err, P[15], P[16], rec_steps, rec_times, rec_loss,
-                            rec_obj, rec_gn, rec_test, snaps)
-                    k += 1
-                for p in range(N):
-                    prev[p] = theta[p]
-                    theta[p] = ynew[p]
-                state[0] = loss
-                loss = lnew
-                t = t + h
-                for p in range(N):
-                    Ks[0, p] = Ks[6, p]
-                grow = 10.0 if en == 0.0 else min(10.0, 0.9 * en ** -0.2)
-                h *= min(1.0, grow) if rejected else grow  # no growth right after a rejection
-                rejected = False
-            else:
-                h *= max(0.2, 0.9 * en ** -0.2)
-                rejected = True
-            continue
-        h *= 0.25    # a non-finite gradient at a stage or at the new point
-        rejected = True
-        if h < 1e-14 * max(1.0, abs(t)):
-            status = DIVERGED
-            break
+        s = 1
+        _stage_point(tmp, theta, Ks, h, s)
+        phase = _STAGE
     if status == OK:
         state[0] = loss
     state[1], state[2], state[3], state[4], state[5] = k, status, evals, t, h
