@@ -109,7 +109,7 @@ def test_each_kind_compiles_what_the_cost_model_predicts(kind):
     assert kind in compiled and kernel_ready(kind)
     net, X, y, how = recipe(kind)
     batch = how["optimizer"].batch_size
-    assert run_kind(net, len(y), batch or len(y), how["optimizer"], "X_test" in how) == kind
+    assert run_kind(net, len(y), batch or len(y), how["optimizer"]) == kind
 
 
 def test_kind_of_signature_reads_the_markers():
@@ -117,12 +117,10 @@ def test_kind_of_signature_reads_the_markers():
 
     from twolayer.engines.kernels import kind_of_signature, markers
 
-    for entry, path, test in [("run_discrete", "blocked", True), ("run_flow", "pl", True),
-                              ("run_gd_narrow", "smooth", False), ("run_gd_narrow", "pl", True)]:
-        T = (np.zeros(2), 1.0) if test else None
-        sig = tuple(typeof(v) for v in (np.zeros(3), (np.zeros(2),), T, 1.0) + markers(entry, path))
-        assert kind_of_signature(entry, sig) == (f"{entry}[{path}+test]" if test and entry == "run_gd_narrow"
-                                                 else f"{entry}[{path}]")
+    for entry, path in [("run_discrete", "blocked"), ("run_flow", "pl"), ("run_gd_narrow", "smooth"),
+                        ("run_gd_narrow", "pl")]:
+        sig = tuple(typeof(v) for v in (np.zeros(3), (np.zeros(2),), 1.0) + markers(entry, path))
+        assert kind_of_signature(entry, sig) == f"{entry}[{path}]"
 
 
 def test_kernels_module_is_self_contained_so_its_disk_cache_cannot_go_stale():

@@ -85,7 +85,7 @@ def sweep_engine(specs, planned: int | None = None) -> None:
     first = late[0]
     per_step = first.obj.n if getattr(first.optimizer, "batch_size", None) is None else first.optimizer.batch_size
     if compile_cost_reason(first.net, first.obj.n, per_step, first.optimizer, first.steps, first.t_max,
-                           runs=runs, test=first.test is not None) is None:
+                           runs=runs) is None:
         for s in late:
             s.engine = "numba"
             s.config["engine"] = "numba"

@@ -161,10 +161,10 @@ def choose_engine(engine: str, optimizer=None, work: float = 0.0) -> str:
     return "numpy"
 
 
-def run_kind(net: Net, n: int, per_step: int, optimizer, test: bool) -> str:
+def run_kind(net: Net, n: int, per_step: int, optimizer) -> str:
     """The kind of compiled run loop (:func:`twolayer.engines.kernels.kind_name`) a run of ``net`` on
-    ``n`` samples, ``per_step`` of them per step, with ``optimizer`` and with or without a test set
-    compiles."""
+    ``n`` samples, ``per_step`` of them per step, with ``optimizer`` compiles (a test set is a
+    run-time argument of every kind)."""
     from .engines import costs
     from .engines import kernels as K
     from .engines.compiled import use_blocked
@@ -173,17 +173,16 @@ def run_kind(net: Net, n: int, per_step: int, optimizer, test: bool) -> str:
     narrow = (not flow and isinstance(optimizer, GD) and optimizer.momentum == 0.0 and optimizer.batch_size is None
               and K.narrow_full_batch(net.outputs, net.d, n, net.m))
     return costs.kernel_of(flow, bool(narrow), net.outputs, net.d, net.activation,
-                           use_blocked(per_step, net.m, net.d), test)
+                           use_blocked(per_step, net.m, net.d))
 
 
-def compile_cost_reason(net: Net, n: int, per_step: int, optimizer, steps, t_max, runs: int = 1,
-                        test: bool = False) -> str | None:
+def compile_cost_reason(net: Net, n: int, per_step: int, optimizer, steps, t_max, runs: int = 1) -> str | None:
     """Why ``engine="auto"`` runs the reference engine although Numba is there (its kernel would
     compile first, for longer than the whole reference run takes), or None: see
     :mod:`twolayer.engines.costs`."""
     from .engines import costs
 
-    kernel = run_kind(net, n, per_step, optimizer, test)
+    kernel = run_kind(net, n, per_step, optimizer)
     flow = isinstance(optimizer, Flow)
     return costs.prefer_reference(kernel, per_step, net.m, net.d, steps or 0, runs, t_max if flow else None)
 
@@ -342,7 +341,7 @@ def prepare(net, X, y, loss="square", reduction=None, weight_decay=0.0, trainabl
     engine_used = choose_engine(engine, optimizer, float(per_step) * net.m * net.d)
     reason = None
     if engine == "auto" and engine_used == "numba":
-        reason = compile_cost_reason(net, n, per_step, optimizer, steps, t_max, test=test is not None)
+        reason = compile_cost_reason(net, n, per_step, optimizer, steps, t_max)
         engine_used = "numpy" if reason else engine_used
     _check_run_memory(net, n, len(schedule), snapshots, engine_used, test)
 

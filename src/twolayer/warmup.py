@@ -33,12 +33,7 @@ DESCRIPTIONS = {("run_flow", "general"): "gradient flow in general",
 def _kinds() -> list[str]:
     from .engines.kernels import kind_name
 
-    out = []
-    for entry, path in DESCRIPTIONS:
-        out.append(kind_name(entry, path))
-        if entry == "run_gd_narrow":
-            out.append(kind_name(entry, path, test=True))
-    return out
+    return [kind_name(entry, path) for entry, path in DESCRIPTIONS]
 
 
 KINDS = _kinds()
@@ -50,7 +45,6 @@ def recipe(kind: str) -> tuple:
     from .engines.compiled import BLOCKED_WORK
 
     entry, path = kind.rstrip("]").split("[")
-    path, test = path.split("+")[0], path.endswith("+test")
     d, m = {"pl": (2, 8), "smooth": (2, 8), "general": (3, 8), "blocked": (10, 100)}[path]
     n = int(BLOCKED_WORK // (m * d)) if path == "blocked" else 6
     rng = np.random.default_rng(0)
@@ -62,8 +56,6 @@ def recipe(kind: str) -> tuple:
         how = dict(optimizer=tl.GD(1e-3), steps=2)
     else:
         how = dict(optimizer=tl.SGD(1e-3, 2), steps=2)
-    if test:
-        how.update(X_test=X[:3], y_test=y[:3])
     return net, X, y, how
 
 
@@ -105,7 +97,7 @@ def warmup(processes: int | None = None, quiet: bool = False, log=print) -> dict
 def describe(kind: str) -> str:
     """A kind of run in words."""
     entry, path = kind.rstrip("]").split("[")
-    return DESCRIPTIONS[(entry, path.split("+")[0])] + (", with a test set" if path.endswith("+test") else "")
+    return DESCRIPTIONS[(entry, path)]
 
 
 __all__ = ["warmup", "KINDS", "compile_kind", "recipe", "describe"]

@@ -88,13 +88,12 @@ def with_scratch(shared, wd, rows_per_step: int = 0):
                      np.zeros((gb, m)), np.zeros((d if gb else 0, m)))
 
 
-def test_tuple(obj, test, P, absent_as_none: bool = False):
-    """The kernels' test argument (T of :func:`kernels.run_discrete`): (the problem tuple ``P`` with the
-    test data in place of the training data, the test rows 0..nt-1, a scratch gradient, True), or
-    without a test set (P, no rows, the scratch, False) -- or None with ``absent_as_none``, for the
-    narrow step loop, whose test loss would otherwise compile a path of its own."""
+def test_tuple(obj, test, P):
+    """The kernels' test arguments (PT, trows, gt, has_test of :func:`kernels.run_discrete`): the problem
+    tuple ``P`` with the test data in place of the training data, the test rows 0..nt-1, a scratch
+    gradient and True; or without a test set (P, no rows, the scratch, False)."""
     if test is None:
-        return None if absent_as_none else (P, np.arange(0), np.zeros(obj.layout.size), False)
+        return (P, np.arange(0), np.zeros(obj.layout.size), False)
     Xt, yt = test
     if obj.loss_name == "cross_entropy":
         yr, yc = np.zeros((1, 1)), own(np.asarray(yt, dtype=np.int64))
@@ -150,14 +149,14 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
     narrow_gd = code == 0 and mom == 0.0 and batch == 0 and K.narrow_full_batch(obj.layout.outputs, obj.layout.d,
                                                                                 obj.n, obj.layout.m)
     marks = path_markers("run_gd_narrow" if narrow_gd else "run_discrete", obj, batch or obj.n)
-    T = test_tuple(obj, recorder.test, P, absent_as_none=narrow_gd)
+    T = test_tuple(obj, recorder.test, P)
     chunks, t0 = Chunks(256, 1), 0
     try:
         while True:
             t1 = min(int(steps), t0 + chunks.size)
             with chunks:
                 if narrow_gd:
-                    status = K.run_gd_narrow(th, P, T, float(opt.lr), t0, t1, int(steps), record_at, prev, state,
+                    status = K.run_gd_narrow(th, P, *T, float(opt.lr), t0, t1, int(steps), record_at, prev, state,
                                              *bufs, *marks)
                 else:
                     status = K.run_discrete(th, P, *T, code, float(opt.lr), mom, b1, b2, eps, batch, order, t0, t1,

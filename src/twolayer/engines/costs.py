@@ -29,15 +29,14 @@ FLOW_EVAL = 80e-6          # seconds per gradient evaluation of the reference fl
 FLOW_EVALS_PER_TIME = 1000.0
 
 
-def kernel_of(flow: bool, narrow_gd: bool, outputs: int, d: int, activation: str, blocked: bool,
-              test: bool) -> str:
+def kernel_of(flow: bool, narrow_gd: bool, outputs: int, d: int, activation: str, blocked: bool) -> str:
     """The kind of compiled run loop (:func:`.kernels.kind_name`) a run needs: its entry point
     (gradient flow, full-batch GD on narrow data, or the general loop) and its path. Sweeps run the
     same one in threads."""
     from .kernels import kind_name, path_of
 
     entry = "run_flow" if flow else ("run_gd_narrow" if narrow_gd else "run_discrete")
-    return kind_name(entry, path_of(entry, outputs, d, activation, blocked), test)
+    return kind_name(entry, path_of(entry, outputs, d, activation, blocked))
 
 
 def prefer_reference(kernel: str, n: int, m: int, d: int, steps: float, runs: int = 1,

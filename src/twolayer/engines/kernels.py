@@ -52,18 +52,17 @@ def markers(entry: str, path: str) -> tuple:
     return tuple(True if p == path else None for p in PATHS[entry])
 
 
-def kind_name(entry: str, path: str, test: bool = False) -> str:
+def kind_name(entry: str, path: str) -> str:
     """A kind of run, as compile notices, the cost model and ``twolayer warmup`` name it:
-    ``"run_discrete[general]"``; the narrow loop with a test set is a kind of its own
-    (``"run_gd_narrow[pl+test]"``, see :func:`_record`)."""
-    return f"{entry}[{path}{'+test' if test and entry == 'run_gd_narrow' else ''}]"
+    ``"run_discrete[general]"``. A test set is a run-time argument, not a kind of its own."""
+    return f"{entry}[{path}]"
 
 
 def kind_of_signature(entry: str, sig) -> str:
     """The kind (:func:`kind_name`) an argument type signature of entry point ``entry`` compiles."""
     flags = [str(t) != "none" for t in sig[-len(PATHS[entry]):]]
     path = PATHS[entry][flags.index(True)] if flags.count(True) == 1 else "?"
-    return kind_name(entry, path, test=str(sig[2]) != "none")
+    return kind_name(entry, path)
 
 
 # Reassociation lets LLVM vectorise the reductions over neurons (sum_j a_j h_j, norms) and
@@ -849,22 +848,20 @@ def _pl_loss(V, X, yr, nrows, m, d, has_c, lo, scale, loss, r):
 
 
 @helper()
-def _test_loss_narrow(V, T, lo, pl, smooth):
-    """The test loss of the narrow step loop (T as in :func:`run_discrete`; without a test set the
-    loop's T is None), by a loss-only pass: :func:`_pl_loss` for piecewise-linear activations (``lo`` the
-    slope for v <= 0), else :func:`_loss_narrow`; pl, smooth: the path markers of
-    :func:`run_gd_narrow`. Not inlined: Numba drops a branch on a None argument of the function
-    it compiles, before inlining."""
-    PT, trows, gt, has_test = T
+def _test_loss_narrow(V, PT, trows, lo, pl, smooth):
+    """The test loss of the narrow step loop (PT, trows as in :func:`run_discrete`), by a loss-only
+    pass: :func:`_pl_loss` for piecewise-linear activations (``lo`` the slope for v <= 0), else
+    :func:`_loss_narrow`; pl, smooth: the path markers of :func:`run_gd_narrow`. Not inlined: Numba
+    drops a branch on a None argument of the function it compiles, before inlining."""
     Xt, yr = PT[0], PT[1]
     m, d, has_c, act = PT[4:8]
     scale, loss, red = PT[9:12]
     H, DH = PT[18], PT[19]
     nt = trows.shape[0]
     val = np.nan
-    if has_test and pl is not None:
+    if pl is not None:
         val = _pl_loss(V, Xt, yr, nt, m, d, has_c, lo, scale, loss, _reduction(red, nt))
-    if has_test and smooth is not None:
+    if smooth is not None:
         val = _loss_narrow(V, Xt, yr, trows, nt, m, d, has_c, act, scale, loss, red, H, DH)
     return val
 
@@ -977,11 +974,13 @@ def narrow_full_batch(K, d, n, m):
 
 
 @entry(fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
-def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
+def run_gd_narrow(theta, P, PT, trows, gt, has_test, lr, t0, t1, steps, record_at, prev, state,
                   rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, pl, smooth):
     """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
     d <= 2, n m <= NARROW_WORK): the same steps and records in a loop small enough for the compiler
-    to keep a tiny network's step in registers. pl, smooth: the path markers, True for the run's
+    to keep a tiny network's step in registers. PT, trows, gt, has_test: the test problem, as in
+    :func:`run_discrete` (a run-time argument: the loop with and without a test set is one kind;
+    gt is unused, the test loss is a loss-only pass). pl, smooth: the path markers, True for the run's
     path and None for the other: :func:`_pl_grad` for piecewise-linear activations (inlined), else
     one fused forward pass and one gradient pass per sample (:func:`_smooth_narrow`)."""
     (X, yr, yc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, mask, wd,
@@ -1011,9 +1010,7 @@ def run_gd_narrow(theta, P, T, lr, t0, t1, steps, record_at, prev, state,
             state[2], state[3] = DIVERGED, t
             return DIVERGED
         if k < nrec and record_at[k] == t:
-            test = np.nan
-            if T is not None:
-                test = _test_loss_narrow(V, T, lo, pl, smooth)
+            test = _test_loss_narrow(V, PT, trows, lo, pl, smooth) if has_test else np.nan
             _record(k, t, lr * t, theta, loss, test, g, mask, wd, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
                     rec_test, snaps)
             k += 1
