@@ -95,3 +95,15 @@ def test_the_smooth_quadrature_rules_agree_with_rules_of_twice_the_points(name):
         C = _covariances(p, rng)[0]
         fine = getattr(G, f"quad_{kind}")(name, C, n=2 * G.QUAD_POINTS[2 if kind == "I3" else p])
         assert abs(float(getattr(G, kind)(name, C)) - float(fine)) < G.QUAD_ACCURACY["smooth_I4" if kind == "I4" else "smooth"]
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu"])
+def test_the_kinked_I4_rule_agrees_with_a_rule_of_sixteen_times_the_points(name, report):
+    """The stated accuracy of the quasi-Monte-Carlo I4 (QUAD_ACCURACY['kinked']), beyond what Monte
+    Carlo resolves, on 60 random covariances (the singular u3 = u1 ones included). The error has a
+    heavy tail: with 2^11 points the largest of these 60 is 2.0e-3 and the median 3e-4."""
+    rng = np.random.default_rng(11)
+    Cs = [C for _ in range(20) for C in _covariances(4, rng)]
+    worst = max(abs(float(G.I4(name, C)) - float(G.quad_I4(name, C, n=G.KINK_POINTS_4D + 4))) for C in Cs)
+    report(f"{name} I4, 2^{G.KINK_POINTS_4D} points: max |value - value with 16x the points| = {worst:.1e}")
+    assert worst < G.QUAD_ACCURACY["kinked"]

@@ -30,7 +30,10 @@ rule with twice the points: for tanh and sigmoid I2, I3, J2 are within 1e-5 abso
 per axis; tanh saturates, so convergence is slow for variances above ~1) within 1e-4, for variances
 up to about 2; I4 of relu and
 leaky_relu (kinked integrand) is integrated exactly along one axis and by 2^11 fixed quasi-Monte-
-Carlo points over the other three, within about 1e-3 absolute (:data:`QUAD_ACCURACY`).
+Carlo points over the other three. That rule's error has a heavy tail and falls about as 1/points:
+against 2^19 points, over 180 random covariances with variances up to 5, the median error was
+2.5e-4 and the largest 4.9e-3 (2.6e-3 with 2^12 points, 1.2e-3 with 2^13, each doubling doubling
+the cost of the ODEs' drift); :data:`QUAD_ACCURACY` states 5e-3.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from scipy.special import expit
 ACTIVATIONS = ("erf", "relu", "leaky_relu", "tanh", "sigmoid", "identity")
 QUAD_POINTS = {2: 48, 3: 20, 4: 24}     # Gauss-Hermite points per axis, by dimension (smooth integrands)
 KINK_POINTS_4D = 11                     # log2 of the quasi-Monte-Carlo points for I4 of relu / leaky_relu
-QUAD_ACCURACY = {"smooth": 1e-5, "smooth_I4": 1e-4, "kinked": 1e-3}   # stated absolute accuracy (variances <~ 2), tested
+QUAD_ACCURACY = {"smooth": 1e-5, "smooth_I4": 1e-4, "kinked": 5e-3}   # stated absolute accuracy (variances <~ 2), tested
 
 
 # -- the activations themselves (numpy, for quadrature and for Monte Carlo) ---------------------------
