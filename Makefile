@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/twolayer warmup --quiet
+	$(VENV)/bin/twolayer warmup --quick --quiet
 	$(VENV)/bin/twolayer reproduce --quick --jobs 2
 
 test: $(STAMP)

@@ -62,6 +62,18 @@ def test_warmup_command_compiles_every_kind(tmp_path):
     assert np.isfinite(float(proc.stdout.strip().splitlines()[-1].split("done in ")[1].split(" s")[0]))
 
 
+def test_warmup_quick_compiles_the_kinds_reproduce_quick_runs_and_no_others(tmp_path):
+    from twolayer.warmup import KINDS, QUICK_KINDS, warmup
+
+    assert set(QUICK_KINDS) < set(KINDS) and len(set(QUICK_KINDS)) == len(QUICK_KINDS)
+    proc = subprocess.run([sys.executable, "-m", "twolayer.cli", "warmup", "--quick", "--quiet"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert [kind for kind in KINDS if f"  {kind} (" in proc.stdout] == [k for k in KINDS if k in QUICK_KINDS]
+    with pytest.raises(ValueError, match="unknown kind 'run_flow\\[fast\\]'"):
+        warmup(kinds=("run_flow[fast]",))
+
+
 def test_auto_engine_counts_compile_time(monkeypatch):
     from twolayer.engines import costs
     from twolayer.train import prepare

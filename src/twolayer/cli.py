@@ -240,11 +240,12 @@ def add_study_commands(sub) -> None:
 def cmd_warmup(args) -> int:
     import time
 
-    from .warmup import warmup
+    from .warmup import KINDS, QUICK_KINDS, warmup
 
     start = time.perf_counter()
-    print("twolayer warmup: compiling every kind of compiled kernel (cached afterwards) ...")
-    warmup(args.processes, quiet=args.quiet)
+    which = "the kinds of compiled kernel `reproduce --quick` runs" if args.quick else "every kind of compiled kernel"
+    print(f"twolayer warmup: compiling {which} (cached afterwards) ...")
+    warmup(args.processes, quiet=args.quiet, kinds=QUICK_KINDS if args.quick else KINDS)
     print(f"twolayer warmup: done in {time.perf_counter() - start:.1f} s")
     return 0
 
@@ -349,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("warmup", help="compile every compiled kernel ahead, in parallel (cached afterwards)")
     w.add_argument("--processes", type=integer, default=None, help="worker processes (default: cores)")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.add_argument("--quick", action="store_true",
+                   help="only the kinds `twolayer reproduce --quick` runs (5 of 8; what `make run` needs)")
     w.set_defaults(func=cmd_warmup)
 
     pg = sub.add_parser("playground", help="a live in-browser laboratory (local web server)")

@@ -38,6 +38,15 @@ def _kinds() -> list[str]:
 
 KINDS = _kinds()
 
+# The kinds ``twolayer reproduce --quick`` runs (five of the eight; measured by
+# ``python benchmarks/quick_kinds.py``, which runs it and lists the kinds each worker loaded).
+# ``make run`` warms only these: the other three cost ~30 s of compilation it never uses. A hint,
+# not a contract: a kind missing here compiles when an experiment first needs it. In the order
+# warmup compiles them on two workers: run_discrete[general] last, after run_flow[general] has left
+# the general loss kernels in the cache.
+QUICK_KINDS = ("run_flow[general]", "run_discrete[pl]", "run_gd_narrow[pl]", "run_gd_narrow[smooth]",
+               "run_discrete[general]")
+
 
 def recipe(kind: str) -> tuple:
     """(net, X, y, keywords of :func:`twolayer.train`) of a small run of ``kind``."""
@@ -75,16 +84,20 @@ def _timed(kind: str) -> tuple[str, float]:
     return kind, time.perf_counter() - start
 
 
-def warmup(processes: int | None = None, quiet: bool = False, log=print) -> dict:
-    """Compile (or load from the cache) every kind in :data:`KINDS`; returns {kind: seconds}."""
+def warmup(processes: int | None = None, quiet: bool = False, log=print, kinds=KINDS) -> dict:
+    """Compile (or load from the cache) every kind in ``kinds`` (default :data:`KINDS`, all of them),
+    started in that order; returns {kind: seconds}."""
     from .progress import Progress
 
-    workers = max(1, min(len(KINDS), processes or os.cpu_count() or 1))
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise ValueError(f"kinds: unknown kind {unknown[0]!r}; the kinds are {', '.join(KINDS)}")
+    workers = max(1, min(len(kinds), processes or os.cpu_count() or 1))
     context = multiprocessing.get_context("spawn")
     out = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, \
-            Progress(len(KINDS), "compiling", quiet, unit="kernel", delay=0.0) as bar:
-        futures = [pool.submit(_timed, name) for name in KINDS]
+            Progress(len(kinds), "compiling", quiet, unit="kernel", delay=0.0) as bar:
+        futures = [pool.submit(_timed, name) for name in kinds]
         for done, future in enumerate(as_completed(futures), 1):
             name, seconds = future.result()
             out[name] = seconds
@@ -100,4 +113,4 @@ def describe(kind: str) -> str:
     return DESCRIPTIONS[(entry, path)]
 
 
-__all__ = ["warmup", "KINDS", "compile_kind", "recipe", "describe"]
+__all__ = ["warmup", "KINDS", "QUICK_KINDS", "compile_kind", "recipe", "describe"]
