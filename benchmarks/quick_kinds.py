@@ -39,7 +39,7 @@ def main() -> int:
         (tmp / "hook" / "sitecustomize.py").write_text(HOOK)
         out = tmp / "kinds.txt"
         env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp / "cache"), "QUICK_KINDS_OUT": str(out),
-               "PYTHONPATH": os.pathsep.join([str(tmp / "hook")] + sys.path[1:])}
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp / "hook"), os.environ.get("PYTHONPATH")]))}
         cli = [sys.executable, "-m", "twolayer.cli"]
         subprocess.run(cli + ["warmup", "--quiet"], env=env, cwd=tmp, check=True, capture_output=True)
         out.unlink(missing_ok=True)     # the warmup's own workers wrote every kind

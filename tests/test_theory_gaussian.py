@@ -101,7 +101,7 @@ def test_the_smooth_quadrature_rules_agree_with_rules_of_twice_the_points(name):
 def test_the_kinked_I4_rule_agrees_with_a_rule_of_sixteen_times_the_points(name, report):
     """The stated accuracy of the quasi-Monte-Carlo I4 (QUAD_ACCURACY['kinked']), beyond what Monte
     Carlo resolves, on 60 random covariances (the singular u3 = u1 ones included). The error has a
-    heavy tail: with 2^11 points the largest of these 60 is 2.0e-3 and the median 3e-4."""
+    heavy tail: with 2^11 points the largest of these 60 is 1.9e-3 and the median ~3e-4."""
     rng = np.random.default_rng(11)
     Cs = [C for _ in range(20) for C in _covariances(4, rng)]
     worst = max(abs(float(G.I4(name, C)) - float(G.quad_I4(name, C, n=G.KINK_POINTS_4D + 4))) for C in Cs)

@@ -3,8 +3,9 @@
 Numba caches a compiled kernel on disk the first time a kind of run needs it; later processes load
 it in well under a second. On a fresh machine each kind (an entry point of :mod:`.engines.kernels`
 and the path its steps take, see :data:`.engines.kernels.PATHS`) costs 3-11 seconds once (benchmarks/cold_start.py).
-This compiles them all ahead in worker processes, as many as there are cores, so that ``make run``,
-``make test`` and a first ``twolayer run`` do not wait for them one after another.
+This compiles them all ahead (or, with ``--quick``, the five that ``reproduce --quick`` runs) in
+worker processes, as many as there are cores, so that ``make run``, ``make test`` and a first
+``twolayer run`` do not wait for them one after another.
 """
 
 from __future__ import annotations

@@ -1121,7 +1121,7 @@ def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max
     # One return, at the end: Numba releases every array the function holds at each return, and
     # each early return cost ~500 instructions of compiled code.
     status = OK
-    loss = lnew = en = h0 = np.nan
+    loss = lnew = en = h0 = d1 = np.nan
     s = 0
     rejected = accepted = False
     phase = _START
@@ -1153,8 +1153,7 @@ def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max
                     tmp[p] = theta[p] + h0 * Ks[0, p]
                 phase = _FIRST_STEP
                 continue
-        elif phase == _FIRST_STEP:
-            d1 = _rms_scaled(Ks[0], theta, theta, rtol, atol)
+        elif phase == _FIRST_STEP:    # d1 from the start
             for p in range(N):
                 err[p] = (-g[p] - Ks[0, p]) / h0
             d2 = _rms_scaled(err, theta, theta, rtol, atol)

@@ -32,8 +32,8 @@ up to about 2; I4 of relu and
 leaky_relu (kinked integrand) is integrated exactly along one axis and by 2^11 fixed quasi-Monte-
 Carlo points over the other three. That rule's error has a heavy tail and falls about as 1/points:
 against 2^19 points, over 180 random covariances with variances up to 5, the median error was
-2.5e-4 and the largest 4.9e-3 (2.6e-3 with 2^12 points, 1.2e-3 with 2^13, each doubling doubling
-the cost of the ODEs' drift); :data:`QUAD_ACCURACY` states 5e-3.
+2.5e-4 and the largest 4.9e-3 (2.6e-3 with 2^12 points and 1.2e-3 with 2^13, but each doubling of
+the points doubles the cost of the ODEs' drift); :data:`QUAD_ACCURACY` states 5e-3.
 """
 
 from __future__ import annotations
