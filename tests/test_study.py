@@ -190,7 +190,9 @@ def test_own_data_file_in_a_spec_and_the_cli_commands(tmp_path):
     assert rc == 2 and "--x='scael'" in err and "did you mean 'scale'" in err
 
 
-KILL_SPEC = {**SPEC, "train": {**SPEC["train"], "steps": 1000000}, "grid": {"scale": [1e-3, 1e-2, 1e-1, 0.3]},
+# long enough (about 0.4 s per run on a 2-core machine) that the study outlives its first flush
+# (FLUSH_SECONDS) by several seconds, so that the kill lands mid-study
+KILL_SPEC = {**SPEC, "train": {**SPEC["train"], "steps": 3000000}, "grid": {"scale": [1e-3, 1e-2, 1e-1, 0.3]},
              "seeds": {"init": 6}, "record": {**SPEC["record"], "points": 20}}
 
 

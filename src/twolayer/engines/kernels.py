@@ -81,8 +81,13 @@ def helper(**options):
 
 def entry(**options):
     """``njit`` for the entry points that Python calls: cached, releasing the GIL, with the CPython
-    wrapper but without the C wrapper (nothing takes their address)."""
-    return njit(cache=True, nogil=True, no_cfunc_wrapper=True, **options)
+    wrapper but without the C wrapper (nothing takes their address).
+
+    NumPy's error model: a float division by zero gives inf or nan, which the runs' finiteness check
+    catches, instead of raising. The raise paths of Python's model kept Numba's reference-count
+    pruning from removing the NRT_incref/decref pairs (atomic operations) that the inlined
+    functions execute on every step."""
+    return njit(cache=True, nogil=True, no_cfunc_wrapper=True, error_model="numpy", **options)
 
 
 # -- layout ------------------------------------------------------------------------------------
@@ -388,8 +393,8 @@ def _pl_low_slope(act, slope):
     return 0.0 if act == 0 else (slope if act == 1 else 1.0)
 
 
-@helper(fastmath=FAST)
-def _lane_losses(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
+@helper(fastmath=FAST, inline="always")
+def _lane_block(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
     """For a block of ``cnt`` <= 4 samples with sums f_s = sum_j a_j sigma(z_sj) and labels y_s:
     total + the block's losses, and the output gradients g_s = r scale ell'(scale f_s, y_s)
     (0 for the padding lanes s >= cnt)."""
@@ -409,6 +414,12 @@ def _lane_losses(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
         total += ell
         g3 = dl * r * scale
     return total, g0, g1, g2, g3
+
+
+@helper(fastmath=FAST)
+def _lane_losses(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
+    """:func:`_lane_block` as a function of its own."""
+    return _lane_block(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r)
 
 
 @helper(fastmath=FAST, inline="always")
@@ -446,7 +457,7 @@ def _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, 
 
 
 @helper(fastmath=FAST, inline="always")
-def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c):
+def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c, lanes_inline):
     """Loss r sum_i ell_i over ``rows[r0:r0+nrows]`` with its gradient added into the views GV, for
     one output, d <= 2 and a piecewise-linear activation sigma(v) = v (v > 0), lo v (v <= 0).
 
@@ -454,6 +465,12 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
     sigma and sigma' recomputed from v (cheaper than storing them). Each pass reads a neuron's
     weights once for the four samples and writes its gradient once; a block of fewer samples is
     padded with copies of its first one given zero weight.
+
+    lanes_inline: True to inline the block losses (:func:`_lane_block`), None to call
+    :func:`_lane_losses`. A step loop that inlines this function passes True: a call's error-status
+    path keeps Numba's reference-count pruning from removing the NRT_incref/decref pairs of the
+    arrays bound here, nine atomic pairs per step (half of a tiny network's step). Functions of
+    their own pass None (inlined, the loss code slowed :func:`loss_grad_pl`'s neuron loops by ~10%).
     """
     aT, WT, c = V
     gaT, gWT, gc = GV
@@ -487,8 +504,11 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
                 v0, v1 = cj + p0 * w0 + q0 * w1, cj + p1 * w0 + q1 * w1
                 f0 += aj * (v0 if v0 > 0.0 else lo * v0)
                 f1 += aj * (v1 if v1 > 0.0 else lo * v1)
-        total, g0, g1, g2, g3 = _lane_losses(total, nb, f0, f1, f2, f3, yr[i_0, 0], yr[i_1, 0], yr[i_2, 0],
-                                             yr[i_3, 0], loss, scale, r)
+        y0, y1, y2, y3 = yr[i_0, 0], yr[i_1, 0], yr[i_2, 0], yr[i_3, 0]
+        if lanes_inline is not None:
+            total, g0, g1, g2, g3 = _lane_block(total, nb, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r)
+        else:
+            total, g0, g1, g2, g3 = _lane_losses(total, nb, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r)
         if nb <= 2:
             _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c)
             continue
@@ -527,7 +547,7 @@ def loss_grad_pl(V, GV, P, rows, r0, nrows):
     X, yr = P[0], P[1]
     m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c = P[4:15]
     return _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss,
-                    _reduction(red, nrows), tr_a, tr_W, tr_c)
+                    _reduction(red, nrows), tr_a, tr_W, tr_c, None)
 
 
 @helper(fastmath=FAST)
@@ -1000,7 +1020,7 @@ def run_gd_narrow(theta, P, PT, trows, gt, has_test, lr, t0, t1, steps, record_a
         # afterwards cost ~4 s of their compilation). g is zero here (the update pass zeroes it).
         loss = np.nan
         if pl is not None:     # inlined, so that a tiny network's step stays in registers
-            loss = _pl_grad(V, GV, X, yr, allrows, 0, n, m, d, has_c, lo, scale, lossc, r, tr_a, tr_W, tr_c)
+            loss = _pl_grad(V, GV, X, yr, allrows, 0, n, m, d, has_c, lo, scale, lossc, r, tr_a, tr_W, tr_c, pl)
         if smooth is not None:
             loss = _smooth_narrow(V, GV, X, yr, allrows, 0, n, m, d, has_c, act, scale, lossc, r, tr_a, tr_W,
                                   tr_c, H, DH)
