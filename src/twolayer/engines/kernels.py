@@ -418,7 +418,8 @@ def _lane_block(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
 
 @helper(fastmath=FAST)
 def _lane_losses(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r):
-    """:func:`_lane_block` as a function of its own."""
+    """:func:`_lane_block` as a function of its own, for :func:`_pl_rows` in the blocked kernel (its
+    BLAS calls have error-status paths of their own, so inlining would add compilation only)."""
     return _lane_block(total, cnt, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r)
 
 
@@ -457,7 +458,7 @@ def _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, 
 
 
 @helper(fastmath=FAST, inline="always")
-def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c, lanes_inline):
+def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_a, tr_W, tr_c):
     """Loss r sum_i ell_i over ``rows[r0:r0+nrows]`` with its gradient added into the views GV, for
     one output, d <= 2 and a piecewise-linear activation sigma(v) = v (v > 0), lo v (v <= 0).
 
@@ -466,11 +467,10 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
     weights once for the four samples and writes its gradient once; a block of fewer samples is
     padded with copies of its first one given zero weight.
 
-    lanes_inline: True to inline the block losses (:func:`_lane_block`), None to call
-    :func:`_lane_losses`. A step loop that inlines this function passes True: a call's error-status
+    The block losses are inlined (:func:`_lane_block`) rather than called: a call's error-status
     path keeps Numba's reference-count pruning from removing the NRT_incref/decref pairs of the
-    arrays bound here, nine atomic pairs per step (half of a tiny network's step). Functions of
-    their own pass None (inlined, the loss code slowed :func:`loss_grad_pl`'s neuron loops by ~10%).
+    arrays bound here (inlined into a step loop) or of the arguments (in :func:`loss_grad_pl`), nine
+    atomic pairs per evaluation, half of a tiny network's GD step.
     """
     aT, WT, c = V
     gaT, gWT, gc = GV
@@ -505,10 +505,7 @@ def _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, lo, scale, loss, r, tr_
                 f0 += aj * (v0 if v0 > 0.0 else lo * v0)
                 f1 += aj * (v1 if v1 > 0.0 else lo * v1)
         y0, y1, y2, y3 = yr[i_0, 0], yr[i_1, 0], yr[i_2, 0], yr[i_3, 0]
-        if lanes_inline is not None:
-            total, g0, g1, g2, g3 = _lane_block(total, nb, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r)
-        else:
-            total, g0, g1, g2, g3 = _lane_losses(total, nb, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r)
+        total, g0, g1, g2, g3 = _lane_block(total, nb, f0, f1, f2, f3, y0, y1, y2, y3, loss, scale, r)
         if nb <= 2:
             _pl_grad_pair(aT, WT, c, gaT, gWT, gc, m, d, r1, has_c, lo, p0, p1, q0, q1, g0, g1, tr_a, tr_W, tr_c)
             continue
@@ -547,7 +544,7 @@ def loss_grad_pl(V, GV, P, rows, r0, nrows):
     X, yr = P[0], P[1]
     m, d, has_c, act, slope, scale, loss, red, tr_a, tr_W, tr_c = P[4:15]
     return _pl_grad(V, GV, X, yr, rows, r0, nrows, m, d, has_c, _pl_low_slope(act, slope), scale, loss,
-                    _reduction(red, nrows), tr_a, tr_W, tr_c, None)
+                    _reduction(red, nrows), tr_a, tr_W, tr_c)
 
 
 @helper(fastmath=FAST)
@@ -781,9 +778,12 @@ def _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general):
 
     The path markers ``pl``, ``blocked``, ``general`` (see :data:`PATHS`) are True for the path the
     run takes and None for the others: Numba drops a branch on a None argument before compiling, so
-    a kind of run compiles its own path only. Inlined (into :func:`run_discrete`'s two call sites
-    and :func:`run_flow`'s one): a call of its own would be one more level of linked code (see
-    :func:`_record`)."""
+    a kind of run compiles its own path only. Inlined at the test-loss sites of :func:`run_discrete`
+    and :func:`run_flow` (a call of its own would be one more level of linked code, see
+    :func:`_record`). Their training sites write it out instead: inlined, it binds its ~23 array
+    arguments, and the loss kernel's call (whose error-status path keeps Numba's reference-count
+    pruning away) left that many atomic NRT_incref/decref pairs in every evaluation, ~30% of a tiny
+    network's gradient-flow evaluation."""
     for p in range(g.shape[0]):
         g[p] = 0.0
     val = np.nan
@@ -949,7 +949,18 @@ def run_discrete(theta, P, PT, trows, gt, has_test, opt, lr, mom, b1, b2, eps, b
                 e = t // per_epoch
                 start = (t - e * per_epoch) * batch
                 rows, r0, nrows = oflat, e * order.shape[1] + start, min(start + batch, n) - start
-            loss = _objective(theta, g, V, GV, P, rows, r0, nrows, pl, blocked, general)
+            # _objective written out: inlined, it would bind its ~23 array arguments on every step
+            # (atomic reference-count pairs that the loss kernel's call keeps Numba from pruning)
+            for p in range(g.shape[0]):
+                g[p] = 0.0
+            if pl is not None:
+                loss = loss_grad_pl(V, GV, P, rows, r0, nrows)
+            if blocked is not None:
+                loss = loss_grad_blocked(V, GV, P, rows, r0, nrows)
+            if general is not None:
+                loss = loss_grad(V, GV, P, rows, r0, nrows)
+            if P[16] != 0.0:
+                _add_decay(g, theta, P[15], P[16])
             if not _finite(loss, g):
                 state[2], state[3] = DIVERGED, t
                 status = DIVERGED
@@ -1020,7 +1031,7 @@ def run_gd_narrow(theta, P, PT, trows, gt, has_test, lr, t0, t1, steps, record_a
         # afterwards cost ~4 s of their compilation). g is zero here (the update pass zeroes it).
         loss = np.nan
         if pl is not None:     # inlined, so that a tiny network's step stays in registers
-            loss = _pl_grad(V, GV, X, yr, allrows, 0, n, m, d, has_c, lo, scale, lossc, r, tr_a, tr_W, tr_c, pl)
+            loss = _pl_grad(V, GV, X, yr, allrows, 0, n, m, d, has_c, lo, scale, lossc, r, tr_a, tr_W, tr_c)
         if smooth is not None:
             loss = _smooth_narrow(V, GV, X, yr, allrows, 0, n, m, d, has_c, act, scale, lossc, r, tr_a, tr_W,
                                   tr_c, H, DH)
@@ -1148,7 +1159,18 @@ def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max
     for p in range(N):
         tmp[p] = theta[p]
     while True:
-        val = _objective(tmp, g, Vtmp, Gg, P, rows, r0, n, pl, blocked, general)
+        # _objective written out (see run_discrete)
+        for p in range(N):
+            g[p] = 0.0
+        val = np.nan
+        if pl is not None:
+            val = loss_grad_pl(Vtmp, Gg, P, rows, r0, n)
+        if blocked is not None:
+            val = loss_grad_blocked(Vtmp, Gg, P, rows, r0, n)
+        if general is not None:
+            val = loss_grad(Vtmp, Gg, P, rows, r0, n)
+        if P[16] != 0.0:
+            _add_decay(g, tmp, P[15], P[16])
         test = np.nan
         if has_test and (phase == _DENSE or (phase == _START and k < nrec and record_at[k] <= t)):
             test = _objective(tmp, gt, Vtmp, GT, PT, trows, r0, nt, pl, blocked, general)
