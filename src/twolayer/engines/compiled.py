@@ -89,17 +89,18 @@ def with_scratch(shared, wd, rows_per_step: int = 0):
 
 
 def test_tuple(obj, test, P):
-    """The kernels' test arguments (PT, trows, gt, has_test of :func:`kernels.run_discrete`): the problem
-    tuple ``P`` with the test data in place of the training data, the test rows 0..nt-1, a scratch
-    gradient and True; or without a test set (P, no rows, the scratch, False)."""
+    """The kernels' test arguments (Xt, yrt, yct, trows, gt, has_test of :func:`kernels.run_discrete`):
+    the test data in the layout of the problem tuple ``P``'s first three items, the test rows
+    0..nt-1, a scratch gradient and True; or without a test set (P's data, no rows, the scratch,
+    False)."""
     if test is None:
-        return (P, np.arange(0), np.zeros(obj.layout.size), False)
+        return (P[0], P[1], P[2], np.arange(0), np.zeros(obj.layout.size), False)
     Xt, yt = test
     if obj.loss_name == "cross_entropy":
         yr, yc = np.zeros((1, 1)), own(np.asarray(yt, dtype=np.int64))
     else:
         yr, yc = own(np.reshape(yt, (len(yt), obj.layout.outputs)).astype(np.float64, copy=False)), np.zeros(1, np.int64)
-    return (own(Xt), yr, yc) + P[3:], np.arange(len(Xt)), np.zeros(obj.layout.size), True
+    return own(Xt), yr, yc, np.arange(len(Xt)), np.zeros(obj.layout.size), True
 
 
 def path_markers(entry: str, obj, rows_per_step: int) -> tuple:

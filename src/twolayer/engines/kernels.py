@@ -908,20 +908,24 @@ def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times,
 
 
 @entry(fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
-def run_discrete(theta, P, PT, trows, gt, has_test, opt, lr, mom, b1, b2, eps, batch, order, t0, t1, steps, record_at,
-                 s1, s2, prev, state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps,
-                 pl, blocked, general):
+def run_discrete(theta, P, Xt, yrt, yct, trows, gt, has_test, opt, lr, mom, b1, b2, eps, batch, order, t0, t1,
+                 steps, record_at, s1, s2, prev, state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test,
+                 snaps, pl, blocked, general):
     """Steps t0 .. t1-1 of a run of ``steps`` updates (and the final record when t1 == steps).
 
     opt: 0 heavy ball (GD/SGD, momentum ``mom``), 1 Adam. batch: 0 for full batch, else the
     minibatch size over the (epochs, n) sample ``order``. ``state`` = [last finite loss,
     next record index, status, step]; returns the status (OK or DIVERGED at state[3]).
-    PT, trows, gt, has_test: the problem tuple with the test data, its rows 0..nt-1, a scratch
-    gradient, and whether there is a test set (:func:`.compiled.test_tuple`; four arguments rather
-    than one tuple, which each kernel would unpack: every copy of a tuple of arrays is
-    reference-counted, array by array, and costs compilation). pl, blocked, general: the path
-    markers of :func:`_objective`.
+    Xt, yrt, yct, trows, gt, has_test: the test inputs, real and class labels (as P[0:3]), the test
+    rows 0..nt-1, a scratch gradient, and whether there is a test set (:func:`.compiled.test_tuple`;
+    without one, the training data and no rows). The kernel makes the test problem tuple
+    PT = (Xt, yrt, yct) + P[3:] itself: passed whole, its 27 items took ~700 of the CPython
+    wrapper's ~1,700 unboxing instructions, compiled in every kind. Separate arguments rather than
+    one tuple that each kernel would unpack: every copy of a tuple of arrays is reference-counted,
+    array by array, and costs compilation. pl, blocked, general: the path markers of
+    :func:`_objective`.
     """
+    PT = (Xt, yrt, yct) + P[3:]
     X = P[0]
     n = X.shape[0]
     allrows = np.arange(n)
@@ -1005,17 +1009,18 @@ def narrow_full_batch(K, d, n, m):
 
 
 @entry(fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
-def run_gd_narrow(theta, P, PT, trows, gt, has_test, lr, t0, t1, steps, record_at, prev, state,
+def run_gd_narrow(theta, P, Xt, yrt, yct, trows, gt, has_test, lr, t0, t1, steps, record_at, prev, state,
                   rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, pl, smooth):
     """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
     d <= 2, n m <= NARROW_WORK): the same steps and records in a loop small enough for the compiler
-    to keep a tiny network's step in registers. PT, trows, gt, has_test: the test problem, as in
+    to keep a tiny network's step in registers. Xt, yrt, yct, trows, gt, has_test: the test problem, as in
     :func:`run_discrete` (a run-time argument: the loop with and without a test set is one kind;
     gt is unused, the test loss is a loss-only pass). pl, smooth: the path markers, True for the run's
     path and None for the other: :func:`_pl_grad` for piecewise-linear activations (inlined), else
     one fused forward pass and one gradient pass per sample (:func:`_smooth_narrow`)."""
     (X, yr, yc, K, m, d, has_c, act, slope, scale, lossc, red, tr_a, tr_W, tr_c, mask, wd,
      z, H, DH, b, out, G, Xg, Zg, Bg, GWs) = P
+    PT = (Xt, yrt, yct) + P[3:]
     n = X.shape[0]
     allrows = np.arange(n)
     lo, r = _pl_low_slope(act, slope), _reduction(red, n)
@@ -1113,12 +1118,12 @@ def _dense_point(tmp, theta, Ks, h, x):
 
 
 @entry()
-def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max_evals, record_at, prev, state,
-             rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
+def run_flow(theta, P, Xt, yrt, yct, trows, gt, has_test, t_max, rtol, atol, max_step, max_evals, record_at, prev,
+             state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
     """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max) by the
     Dormand-Prince 5(4) pair with its quartic dense output (as scipy's RK45).
-    PT, trows, gt, has_test (the test problem) and the path markers pl, blocked, general: as in
-    :func:`run_discrete`.
+    Xt, yrt, yct, trows, gt, has_test (the test problem) and the path markers pl, blocked, general: as
+    in :func:`run_discrete`.
 
     state = [last loss, next record index, status, evaluations, time, step size]. Records at
     ``record_at`` from the dense output. Status: OK, DIVERGED (non-finite gradient) or STALLED
@@ -1130,6 +1135,7 @@ def run_flow(theta, P, PT, trows, gt, has_test, t_max, rtol, atol, max_step, max
     its own between this loop and the loss kernel: each such level has LLVM optimise and compile
     the loss kernel once more (about 1 s of a flow kind's compilation).
     """
+    PT = (Xt, yrt, yct) + P[3:]
     X = P[0]
     n = X.shape[0]
     rows = np.arange(n)
