@@ -110,22 +110,22 @@ def path_markers(entry: str, obj, rows_per_step: int) -> tuple:
     return K.markers(entry, K.path_of(entry, lay.outputs, lay.d, obj.activation, blocked))
 
 
-def record_buffers(npoints, size, snapshots, runs=None):
-    """Arrays the kernels write recorded points into: steps, times, loss, objective, grad norm, test, snapshots."""
-    lead = () if runs is None else (runs,)
-    return (np.zeros(lead + (npoints,), np.int64), np.zeros(lead + (npoints,)), np.zeros(lead + (npoints,)),
-            np.zeros(lead + (npoints,)), np.zeros(lead + (npoints,)), np.zeros(lead + (npoints,)),
-            np.zeros(lead + ((npoints if snapshots else 0), size)))
+def record_buffers(npoints, size, snapshots):
+    """Arrays the kernels write recorded points into (:func:`kernels._record`): rows step, time,
+    loss, objective, grad norm and test loss of a (6, npoints) array (steps as floats: exact below
+    2^53), and the snapshots (npoints, size), or (0, size) without them."""
+    return np.zeros((6, npoints)), np.zeros(((npoints if snapshots else 0), size))
 
 
 def deliver(recorder, obj, bufs, count):
     """Pass the first ``count`` recorded points to the recorder (snapshots back in reference layout)."""
-    steps, times, loss, objective, gn, test, snaps = bufs
+    rec, snaps = bufs
+    steps, times, loss, objective, gn, test = rec[:, :count]
     a = W = c = None
     if recorder.snapshots:
         a, W, c = K.from_internal(obj.layout, snaps[:count])
-    recorder.extend(steps[:count], times[:count], loss[:count], objective[:count], gn[:count],
-                    test[:count] if recorder.test is not None else None, a, W, c)
+    recorder.extend(steps.astype(np.int64), times, loss, objective, gn, test if recorder.test is not None else None,
+                    a, W, c)
 
 
 def optimizer_codes(opt):

@@ -887,21 +887,22 @@ def _test_loss_narrow(V, PT, trows, lo, pl, smooth):
 
 
 @helper()
-def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
-            rec_test, snaps):
-    """Record point i: step, time, loss, objective, gradient norm, the test loss ``test`` (NaN
-    without a test set) and a snapshot.
+def _record(i, step, time, theta, loss, test, g, mask, wd, rec, snaps):
+    """Record point i in column i of ``rec`` (6, points): step, time, loss, objective, gradient norm
+    and the test loss ``test`` (NaN without a test set); and a snapshot in row i of ``snaps``. One
+    array rather than six: each array argument of an entry point costs its CPython wrapper an
+    unboxing and every exit a release, compiled in every kind.
 
     The callers evaluate the test loss themselves (:func:`_test_loss_narrow` in the narrow loop):
     every compiled function that calls another links the callee's code in, and LLVM optimises and
     compiles the linked whole again, so a record that called the objective cost one more pass over
     the objective's code (1-2 s of each kind's compilation)."""
-    rec_steps[i] = step
-    rec_times[i] = time
-    rec_loss[i] = loss
-    rec_obj[i] = loss + _penalty(theta, mask, wd)
-    rec_gn[i] = _norm(g)
-    rec_test[i] = test
+    rec[0, i] = step
+    rec[1, i] = time
+    rec[2, i] = loss
+    rec[3, i] = loss + _penalty(theta, mask, wd)
+    rec[4, i] = _norm(g)
+    rec[5, i] = test
     if snaps.shape[0] > 0:
         for p in range(theta.shape[0]):    # a loop, not snaps[i, :] = theta, whose shape-mismatch
             snaps[i, p] = theta[p]          # error message costs ~1.5 s of compilation
@@ -909,8 +910,7 @@ def _record(i, step, time, theta, loss, test, g, mask, wd, rec_steps, rec_times,
 
 @entry(fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
 def run_discrete(theta, P, Xt, yrt, yct, trows, gt, has_test, opt, lr, mom, b1, b2, eps, batch, order, t0, t1,
-                 steps, record_at, s1, s2, prev, state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test,
-                 snaps, pl, blocked, general):
+                 steps, record_at, s1, s2, prev, state, rec, snaps, pl, blocked, general):
     """Steps t0 .. t1-1 of a run of ``steps`` updates (and the final record when t1 == steps).
 
     opt: 0 heavy ball (GD/SGD, momentum ``mom``), 1 Adam. batch: 0 for full batch, else the
@@ -974,8 +974,7 @@ def run_discrete(theta, P, Xt, yrt, yct, trows, gt, has_test, opt, lr, mom, b1, 
                 if has_test:
                     test = _objective(theta, gt, V, GT, PT, trows, np.int64(0), trows.shape[0], pl, blocked,
                                       general)
-                _record(k, t, lr * t, theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss, rec_obj,
-                        rec_gn, rec_test, snaps)
+                _record(k, t, lr * t, theta, loss, test, g, P[15], P[16], rec, snaps)
                 k += 1
                 state[1] = k
         if status != OK or t == steps:
@@ -1010,7 +1009,7 @@ def narrow_full_batch(K, d, n, m):
 
 @entry(fastmath=FAST)  # FAST: the inlined objectives take the caller's flags
 def run_gd_narrow(theta, P, Xt, yrt, yct, trows, gt, has_test, lr, t0, t1, steps, record_at, prev, state,
-                  rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, pl, smooth):
+                  rec, snaps, pl, smooth):
     """:func:`run_discrete` for full-batch GD without momentum on a narrow problem (one output,
     d <= 2, n m <= NARROW_WORK): the same steps and records in a loop small enough for the compiler
     to keep a tiny network's step in registers. Xt, yrt, yct, trows, gt, has_test: the test problem, as in
@@ -1047,8 +1046,7 @@ def run_gd_narrow(theta, P, Xt, yrt, yct, trows, gt, has_test, lr, t0, t1, steps
             return DIVERGED
         if k < nrec and record_at[k] == t:
             test = _test_loss_narrow(V, PT, trows, lo, pl, smooth) if has_test else np.nan
-            _record(k, t, lr * t, theta, loss, test, g, mask, wd, rec_steps, rec_times, rec_loss, rec_obj, rec_gn,
-                    rec_test, snaps)
+            _record(k, t, lr * t, theta, loss, test, g, mask, wd, rec, snaps)
             k += 1
             state[1] = k
         if t == steps:
@@ -1119,7 +1117,7 @@ def _dense_point(tmp, theta, Ks, h, x):
 
 @entry()
 def run_flow(theta, P, Xt, yrt, yct, trows, gt, has_test, t_max, rtol, atol, max_step, max_evals, record_at, prev,
-             state, rec_steps, rec_times, rec_loss, rec_obj, rec_gn, rec_test, snaps, t_stop, pl, blocked, general):
+             state, rec, snaps, t_stop, pl, blocked, general):
     """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max) by the
     Dormand-Prince 5(4) pair with its quartic dense output (as scipy's RK45).
     Xt, yrt, yct, trows, gt, has_test (the test problem) and the path markers pl, blocked, general: as
@@ -1190,8 +1188,7 @@ def run_flow(theta, P, Xt, yrt, yct, trows, gt, has_test, t_max, rtol, atol, max
             for p in range(N):
                 Ks[0, p] = -g[p]
             while k < nrec and record_at[k] <= t:
-                _record(k, evals, record_at[k], theta, loss, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
-                        rec_obj, rec_gn, rec_test, snaps)
+                _record(k, evals, record_at[k], theta, loss, test, g, P[15], P[16], rec, snaps)
                 k += 1
             if h <= 0.0:  # initial step as in Hairer, Norsett and Wanner (scipy's select_initial_step)
                 d0 = _rms_scaled(theta, theta, theta, rtol, atol)
@@ -1238,8 +1235,7 @@ def run_flow(theta, P, Xt, yrt, yct, trows, gt, has_test, t_max, rtol, atol, max
                     h *= max(0.2, 0.9 * en ** -0.2)
                     rejected = True
         else:    # _DENSE: record the requested time at tmp
-            _record(k, evals, record_at[k], tmp, val, test, g, P[15], P[16], rec_steps, rec_times, rec_loss,
-                    rec_obj, rec_gn, rec_test, snaps)
+            _record(k, evals, record_at[k], tmp, val, test, g, P[15], P[16], rec, snaps)
             k += 1
         if accepted:
             if k < nrec and record_at[k] <= t + h:    # the requested times inside (t, t + h]
