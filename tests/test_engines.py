@@ -219,6 +219,48 @@ def test_compiled_flow_shrinks_the_step_when_a_stage_overflows():
     assert run.train_loss[-1] == pytest.approx(short.train_loss[-1], rel=1e-6)
 
 
+CUT_RUNS = {"flow": dict(optimizer=tl.Flow(rtol=1e-10, max_evals=20_000), t_max=50.0, loss="exponential",
+                         record_at=np.linspace(0, 50, 11)),
+            "narrow GD": dict(optimizer=tl.GD(0.05), steps=400, record_every=7),
+            "SGD with momentum": dict(optimizer=tl.SGD(0.05, 3, momentum=0.9), steps=400, record_every=7),
+            "Adam": dict(optimizer=tl.Adam(0.01), steps=400, record_every=7)}
+
+
+@pytest.mark.parametrize("name", CUT_RUNS)
+def test_a_run_cut_into_many_compiled_calls_equals_one_call(monkeypatch, rng, name):
+    """The compiled engine cuts a run into calls (for Ctrl-C and the progress bar), each resuming
+    where the last stopped: a flow run stops only after an accepted step, with t and h in its state.
+    Calls of one step (or eight evaluations) give the numbers of one call, bit for bit. The flow
+    run is the one whose first steps overflow and are rejected (see above): a call that stopped
+    right after a rejection would resume without the no-growth rule, and take other steps."""
+    from twolayer.engines import kernels
+
+    if name == "flow":
+        X, y = np.eye(2), np.array([1.0, -1.0])
+        net = tl.init_net(2, 4, "relu", "none", seed=0, scale=10.0)
+    else:
+        X, y = rng.standard_normal((9, 2)), rng.standard_normal(9)
+        net = tl.init_net(2, 7, "tanh", "ntk", bias=True, init="gaussian", seed=3)
+    kw = dict(X_test=X[:4] + 0.5, y_test=y[:4], engine="numba", quiet=True, **CUT_RUNS[name])
+    entry = "run_flow" if name == "flow" else ("run_gd_narrow" if name == "narrow GD" else "run_discrete")
+    calls = []
+    real = getattr(kernels, entry)
+    monkeypatch.setattr(compiled.K, entry, lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(compiled, "first_chunk", lambda *a: 10**9)
+    whole = tl.train(net, X, y, **kw)
+    assert len(calls) == 1
+    monkeypatch.setattr(compiled, "first_chunk", lambda *a: 1)
+    monkeypatch.setattr(compiled, "CHUNK_SECONDS", 1e-12)    # every later call as short as it can be
+    cut = tl.train(net, X, y, **kw)
+    assert len(calls) > 20
+    assert whole.info["gradient_evaluations"] == cut.info["gradient_evaluations"]
+    np.testing.assert_array_equal(whole.times, cut.times)
+    np.testing.assert_array_equal(whole.steps, cut.steps)
+    for field in ("train_loss", "objective", "grad_norm", "test_loss", "a", "W", "c"):
+        np.testing.assert_array_equal(getattr(whole, field), getattr(cut, field))
+    np.testing.assert_array_equal(whole.final.theta, cut.final.theta)
+
+
 def test_engine_errors():
     X, y = tl.data.thesis("1.1.0")
     net = tl.init_net(2, 4, seed=0)

@@ -11,6 +11,7 @@ import numpy as np
 from ..optim import Adam
 from . import compile_log  # noqa: F401 -- the notice when a kernel compiles
 from . import kernels as K
+from .costs import compiled_step
 from .reference import Interrupted, NonFinite, Stalled
 
 CHUNK_SECONDS = 0.1   # each compiled call lasts about this long, so that Ctrl-C and the progress bar get a turn
@@ -39,7 +40,7 @@ class Chunks:
     call's speed says (the first call, which may include compilation, only shrinks it)."""
 
     def __init__(self, first, smallest):
-        self.size, self.smallest = first, smallest
+        self.size, self.smallest = max(first, smallest), smallest
         self._start = 0.0
 
     def __enter__(self):
@@ -52,6 +53,16 @@ class Chunks:
         size = self.size * factor
         self.size = max(self.smallest, int(size) if isinstance(self.smallest, int) else size)
         return False
+
+
+def first_chunk(samples: int, m: int, d: int) -> int:
+    """Steps (or gradient evaluations) of a run's first compiled call: about CHUNK_SECONDS / 8 by the
+    cost model (:func:`.costs.compiled_step`, ``samples`` per step), at least 8. A short run takes one
+    call, a long one reaches calls of CHUNK_SECONDS after one or two. Each call ends in Python work
+    that holds the interpreter: in a threaded sweep of short runs, the calls' number limits how well
+    the threads overlap (a flow run of ~1 ms cut into five calls ran 1.6x faster on two threads, in
+    one call 1.75x)."""
+    return max(8, int(CHUNK_SECONDS / 8 / compiled_step(samples, m, d)))
 
 
 def problem(obj):
@@ -151,7 +162,7 @@ def run_discrete(obj, theta, opt, steps, record_steps, order, recorder, progress
                                                                                 obj.n, obj.layout.m)
     marks = path_markers("run_gd_narrow" if narrow_gd else "run_discrete", obj, batch or obj.n)
     T = test_tuple(obj, recorder.test, P)
-    chunks, t0 = Chunks(256, 1), 0
+    chunks, t0 = Chunks(first_chunk(batch or obj.n, obj.layout.m, obj.layout.d), 1), 0
     try:
         while True:
             t1 = min(int(steps), t0 + chunks.size)
@@ -195,15 +206,15 @@ def run_flow(obj, theta, flow, t_max, record_times, recorder, progress):
     prev = th.copy()
     state = np.array([np.nan, 0.0, 0.0, 0.0, 0.0, 0.0])
     status = K.OK
-    chunks = Chunks(t_max / 1000, t_max * 1e-9)
+    chunks = Chunks(first_chunk(obj.n, obj.layout.m, obj.layout.d), 8)    # in gradient evaluations
     try:
         while True:
-            t_stop = min(float(t_max), float(state[4]) + chunks.size)
             with chunks:
                 status = K.run_flow(th, P, *T, float(t_max), float(flow.rtol), float(flow.atol), float(flow.max_step),
-                                    int(flow.max_evals), record_at, prev, state, *bufs, t_stop, *marks)
+                                    int(flow.max_evals), record_at, prev, state, *bufs, int(state[3]) + chunks.size,
+                                    *marks)
             progress.advance(float(state[4]))
-            if status != K.OK or t_stop >= t_max:
+            if status != K.OK or state[4] >= t_max:
                 break
             _check_stop()
     except KeyboardInterrupt:

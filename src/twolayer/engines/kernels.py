@@ -1121,9 +1121,11 @@ def _dense_point(tmp, theta, Ks, h, x):
 
 @entry()
 def run_flow(theta, P, Xt, yrt, yct, trows, gt, has_test, t_max, rtol, atol, max_step, max_evals, record_at, prev,
-             state, rec, snaps, t_stop, pl, blocked, general):
-    """Integrate d theta/dt = -grad L from the time in state[4] to min(t_stop, t_max) by the
-    Dormand-Prince 5(4) pair with its quartic dense output (as scipy's RK45).
+             state, rec, snaps, evals_stop, pl, blocked, general):
+    """Integrate d theta/dt = -grad L from the time in state[4] to t_max by the Dormand-Prince 5(4)
+    pair with its quartic dense output (as scipy's RK45), returning early after the first accepted
+    step that brings the evaluation count to ``evals_stop`` (one call of a run cut into several:
+    the steps, and so the numbers, do not depend on where it is cut).
     Xt, yrt, yct, trows, gt, has_test (the test problem) and the path markers pl, blocked, general: as
     in :func:`run_discrete`.
 
@@ -1156,7 +1158,6 @@ def run_flow(theta, P, Xt, yrt, yct, trows, gt, has_test, t_max, rtol, atol, max
     evals = int(state[3])
     t = state[4]
     h = state[5]
-    end = min(t_stop, t_max)
     # One return, at the end: Numba releases every array the function holds at each return, and
     # each early return cost ~500 instructions of compiled code.
     status = OK
@@ -1258,7 +1259,9 @@ def run_flow(theta, P, Xt, yrt, yct, trows, gt, has_test, t_max, rtol, atol, max
             h *= min(1.0, grow) if rejected else grow  # no growth right after a rejection
             rejected = accepted = False
         # the next step, from theta at time t
-        if t >= end:
+        if t >= t_max:
+            break
+        if evals >= evals_stop and not rejected and t > 0.0:  # state holds all a resumed call needs
             break
         if evals > max_evals:
             status = STALLED
