@@ -60,6 +60,16 @@ def test_user_errors_exit_2_with_one_line(tmp_path):
         assert "Traceback" not in proc.stderr
 
 
+def test_a_closed_pipe_stops_the_command_quietly():
+    """twolayer list | head -1, with the reader gone before anything is written: exit status 141
+    (128 + SIGPIPE, as a Unix tool) and no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "twolayer.cli", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 141
+    assert proc.stderr.read() == b""
+
+
 def test_list_and_train_and_reproduce(tmp_path, capsys):
     assert main(["list"]) == 0
     assert "saddle-to-saddle" in capsys.readouterr().out

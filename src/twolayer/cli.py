@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import sys
 import textwrap
@@ -368,7 +369,9 @@ def main(argv=None) -> int:
         argv = ["show", argv[1]]      # twolayer run NAME --help: that experiment's settings
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()     # a broken pipe shows here, where it is handled, rather than at exit
+        return code
     except DivergenceError as err:
         print(f"twolayer: error: {err}", file=sys.stderr)
         return 2
@@ -380,6 +383,11 @@ def main(argv=None) -> int:
         print(f"twolayer: interrupted{where}; no results folder was written (an experiment keeps the runs it "
               "finished and resumes from them when run again)", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of the output went away (twolayer list | head -1): stop quietly, as Unix tools do,
+        # and let the interpreter's final flush write to nowhere instead of failing again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141   # 128 + SIGPIPE, the status a shell shows for a tool a broken pipe stopped
 
 
 if __name__ == "__main__":
