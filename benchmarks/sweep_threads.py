@@ -25,6 +25,7 @@ MIN_SECONDS = 2.0   # each cell repeats its sweep (at least 3 times) until it ha
 CASES = {"run_gd_narrow[pl]: tiny ReLU GD": (2, 2, 60, "relu", "gd", 20_000),
          "run_gd_narrow[smooth]: tanh GD": (4, 2, 40, "tanh", "gd", 10_000),
          "run_discrete[general]: tanh SGD, d = 3": (64, 3, 100, "tanh", "sgd", 2_000),
+         "run_discrete[blocked]: ReLU GD, n = 256, d = 16, m = 256": (256, 16, 256, "relu", "gd", 200),
          "run_flow[pl]: ReLU gradient flow, data set 1.1.0": (None, 2, 30, "relu", "flow", 5.0)}
 
 

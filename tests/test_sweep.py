@@ -97,3 +97,46 @@ def test_train_many_validates(data):
         tl.train_many([], X, y)
     with pytest.raises(tl.InvalidParameter, match="on_divergence="):
         tl.train_many([net], X, y, on_divergence="ignore")
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_blas_runs_on_one_thread_while_runs_fill_the_cores():
+    """Runs in threads (or worker processes) hold BLAS to one thread, and give it back after."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import scipy.linalg  # noqa: F401 -- loads the BLAS that the compiled matrix products call
+    from threadpoolctl import threadpool_limits
+
+    from twolayer.progress import Progress
+    from twolayer.sweep import _one_blas_thread_worker, run_in_threads
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        with Progress(3, "runs", True) as bar:
+            inside = run_in_threads([_blas_threads, _blas_threads], [1, 1], bar, threads=2)
+            alone = run_in_threads([_blas_threads], [1], bar, threads=1)
+        after = _blas_threads()
+    assert before and set(before) == {2}
+    assert inside == [[1] * len(before)] * 2
+    assert alone == [before] and after == before
+    with ProcessPoolExecutor(1, initializer=_one_blas_thread_worker) as pool:
+        assert set(pool.submit(_blas_threads).result()) == {1}
+
+
+def test_only_sweeps_on_the_matrix_product_path_touch_blas_threads():
+    """Limiting BLAS costs ~1 ms a sweep, so sweeps whose runs never call it leave it alone: the
+    matrix-product path is taken from (samples per step) m d >= 1e6 with d >= 4."""
+    from twolayer.sweep import calls_blas
+    from twolayer.train import prepare
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((256, 16)), rng.standard_normal(256)
+    wide, narrow = tl.init_net(16, 256, "relu", seed=0), tl.init_net(16, 200, "relu", seed=0)
+    assert calls_blas([prepare(narrow, X, y, engine="numba"), prepare(wide, X, y, engine="numba")])
+    assert not calls_blas([prepare(narrow, X, y, engine="numba")])                  # 256 x 200 x 16 < 1e6
+    assert not calls_blas([prepare(wide, X, y, optimizer=tl.SGD(0.1, 128), engine="numba")])  # 128 rows a step

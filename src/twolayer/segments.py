@@ -22,7 +22,7 @@ import numpy as np
 from .errors import InvalidParameter, TwolayerWarning
 from .net import Net
 from .progress import Progress
-from .sweep import execute_or_error, expected_work, kept, run_in_threads, sweep_engine, train_many
+from .sweep import calls_blas, execute_or_error, expected_work, kept, run_in_threads, sweep_engine, train_many
 from .train import prepare
 
 
@@ -119,7 +119,7 @@ def train_in_segments(nets, X, y, *, optimizers, ends, record_at, go_on: Callabl
             with Progress(len(nets), "runs", quiet, unit="run", delay=1.0) as bar:
                 run_in_threads([functools.partial(plan.run_alone, i, runs[i], first[i]) for i in range(len(nets))],
                                [caps[i] * expected_work(first[i]) / max(1, first[i].steps) for i in range(len(nets))],
-                               bar)
+                               bar, blas=calls_blas(first))
         else:
             plan.in_lockstep(runs, quiet)
     return runs
