@@ -2,6 +2,7 @@
 counted apart from run time, and ``twolayer warmup``."""
 
 import io
+import os
 import subprocess
 import sys
 
@@ -172,3 +173,49 @@ assert kernels.narrow_full_batch(1, 2, 3, 4)
     assert proc.returncode == 0, proc.stderr
     cached = list(tmp_path.rglob("kernels.narrow_full_batch-*.nbi"))
     assert len(cached) == 1, sorted(str(p) for p in tmp_path.rglob("*"))
+
+
+RECORD_FIRST = """
+import sys
+import numpy as np
+from numba import njit
+from twolayer.engines import kernels as K
+
+
+@njit(fastmath=K.FAST)
+def fast_caller(theta, g, mask, rec, snaps):
+    K._record(np.int64(0), np.int64(0), 0.0, theta, 1.0, np.nan, g, mask, 0.0, rec, snaps)
+
+
+@njit
+def plain_caller(theta, g, mask, rec, snaps):
+    K._record(np.int64(0), np.int64(0), 0.0, theta, 1.0, np.nan, g, mask, 0.0, rec, snaps)
+
+
+rng = np.random.default_rng(0)
+g = rng.standard_normal(1001) * 10.0 ** rng.uniform(-6, 6, 1001)
+callers = [fast_caller, plain_caller] if sys.argv[1] == "fast" else [plain_caller, fast_caller]
+for caller in callers:
+    rec = np.zeros((6, 1))
+    caller(np.zeros(1001), g, np.ones(1001, np.bool_), rec, np.zeros((0, 1001)))
+    print(repr(float(rec[4, 0])), repr(float(np.linalg.norm(g))))
+"""
+
+
+def test_a_helper_compiles_the_same_whichever_caller_compiles_it_first(tmp_path):
+    """Numba gives a function that leaves its fast-math flags unset those of the caller that
+    compiles it first (and its disk cache hands that version to every later caller): the gradient
+    norm a record stores came out 1 ulp apart depending on which kind had filled the cache. Every
+    helper sets its flags (``kernels.helper``), so a caller with fast-math and one without, in
+    either order in fresh processes with empty caches, record the same bits."""
+    out = {}
+    for first in ("fast", "plain"):
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / first)}
+        proc = subprocess.run([sys.executable, "-c", RECORD_FIRST, first], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        out[first] = [tuple(map(float, line.split())) for line in proc.stdout.splitlines()]
+    values = {norm for lines in out.values() for norm, _ in lines}
+    assert len(values) == 1
+    reference = out["fast"][0][1]
+    assert values.pop() == pytest.approx(reference, rel=1e-14)

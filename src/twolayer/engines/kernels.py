@@ -75,7 +75,16 @@ def helper(**options):
     """``njit`` for the functions that only compiled code calls: cached, and without the CPython and
     C wrappers that make a function callable from Python (each wrapper unboxes every argument, and
     Numba optimises and compiles it to machine code in every kernel that links the function in:
-    about a third of a kind's compile time went into wrappers that nothing called)."""
+    about a third of a kind's compile time went into wrappers that nothing called).
+
+    Fast-math flags and the error model are always explicit (default: none, and NumPy's model as
+    in :func:`entry`): a Numba function that leaves them unset inherits them from whichever caller
+    compiles it first, and the disk cache then hands that version to every other caller. The
+    gradient-norm records of gradient-flow runs came out 1 ulp apart depending on whether a GD kind
+    or a flow kind had compiled :func:`_record` first. (An ``inline="always"`` function's body takes
+    its caller's flags, whatever it declares.)"""
+    options.setdefault("fastmath", False)
+    options.setdefault("error_model", "numpy")
     return njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options)
 
 
@@ -212,7 +221,7 @@ GB = 64  # samples per block of the matrix-product path (:func:`loss_grad_blocke
 NARROW_WORK = 300  # n m up to which full-batch GD of a narrow problem runs in run_gd_narrow (crossover ~400)
 
 
-@helper()
+@helper(fastmath=FAST)   # as the loss kernels that call it
 def _activate(z, H, DH, s, m, act, slope):
     """H[s] = sigma(z), DH[s] = sigma'(z); the switch on ``act`` stays outside the loops so that
     each loop vectorises."""
@@ -871,7 +880,7 @@ def _pl_loss(V, X, yr, nrows, m, d, has_c, lo, scale, loss, r):
     return r * total
 
 
-@helper()
+@helper(fastmath=FAST)   # as the narrow loop that calls it
 def _test_loss_narrow(V, PT, trows, lo, pl, smooth):
     """The test loss of the narrow step loop (PT, trows as in :func:`run_discrete`), by a loss-only
     pass: :func:`_pl_loss` for piecewise-linear activations (``lo`` the slope for v <= 0), else
@@ -890,7 +899,7 @@ def _test_loss_narrow(V, PT, trows, lo, pl, smooth):
     return val
 
 
-@helper()
+@helper(fastmath=FAST)
 def _record(i, step, time, theta, loss, test, g, mask, wd, rec, snaps):
     """Record point i in column i of ``rec`` (6, points): step, time, loss, objective, gradient norm
     and the test loss ``test`` (NaN without a test set); and a snapshot in row i of ``snaps``. One
