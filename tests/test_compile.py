@@ -219,3 +219,54 @@ def test_a_helper_compiles_the_same_whichever_caller_compiles_it_first(tmp_path)
     assert len(values) == 1
     reference = out["fast"][0][1]
     assert values.pop() == pytest.approx(reference, rel=1e-14)
+
+
+CACHED_MODULE = """from numba import njit
+
+
+@njit(cache=True)
+def twice(x):
+    return 2.0 * x
+
+
+@njit(cache=True)
+def square(x):
+    return x * x
+"""
+CALL = ("import prunemod as p; p.twice(1.0); p.square(1.0); "     # prints the cache hits of each
+        "print(sum(p.twice.stats.cache_hits.values()), sum(p.square.stats.cache_hits.values()))")
+
+
+def test_warmup_removes_the_cache_files_an_earlier_version_of_the_source_left(tmp_path):
+    """A module whose cached functions are compiled, edited (the lines move), and compiled again:
+    the files of the first version are stale, those of the second are not, and pruning removes
+    exactly the stale ones -- the next process still loads both functions from the cache. Files of
+    other modules and files Numba did not write stay."""
+    from twolayer.engines.cache_files import prune, stale_files
+
+    source = tmp_path / "prunemod.py"
+    folder = tmp_path / "__pycache__"
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["PYTHONPATH"] = str(tmp_path)
+
+    def call():
+        proc = subprocess.run([sys.executable, "-c", CALL], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.strip()
+
+    source.write_text(CACHED_MODULE)
+    assert call() == "0 0"
+    first = set(folder.iterdir())
+    assert stale_files(folder, source) == []
+    source.write_text("# edited: every function one line lower\n" + CACHED_MODULE)
+    assert call() == "0 0"                     # nothing to load: compiled again
+    second = set(folder.iterdir()) - first
+    assert len(first) == len(second) == 4      # an index and a data file per function
+    (folder / "prunemod.notes.nbi").write_text("not an index")
+    (folder / "othermod.twice-4.py311.nbi").write_bytes((folder / sorted(p.name for p in first)[0]).read_bytes())
+    assert set(stale_files(folder, source)) == first
+    size = sum(p.stat().st_size for p in first)
+    assert prune(folder, source) == (4, size)
+    assert set(folder.iterdir()) == second | {folder / "prunemod.notes.nbi", folder / "othermod.twice-4.py311.nbi"}
+    assert call() == "1 1"                     # both loaded from the cache

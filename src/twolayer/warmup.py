@@ -87,7 +87,9 @@ def _timed(kind: str) -> tuple[str, float]:
 
 def warmup(processes: int | None = None, quiet: bool = False, log=print, kinds=KINDS) -> dict:
     """Compile (or load from the cache) every kind in ``kinds`` (default :data:`KINDS`, all of them),
-    started in that order; returns {kind: seconds}."""
+    started in that order; returns {kind: seconds}. Then remove the cache files that earlier
+    versions of the kernels left (:func:`.engines.cache_files.prune_kernels`)."""
+    from .engines.cache_files import prune_kernels
     from .progress import Progress
 
     unknown = [k for k in kinds if k not in KINDS]
@@ -105,6 +107,9 @@ def warmup(processes: int | None = None, quiet: bool = False, log=print, kinds=K
             bar.advance(done)
             if log is not None:
                 log(f"  {name} ({describe(name)}): {seconds:.1f} s")
+    removed, freed = prune_kernels()
+    if removed and log is not None:
+        log(f"  removed {removed} cache files that earlier versions of the kernels left ({freed / 1e6:.1f} MB)")
     return out
 
 
