@@ -242,7 +242,9 @@ def test_warmup_removes_the_cache_files_an_earlier_version_of_the_source_left(tm
     the files of the first version are stale, those of the second are not, and pruning removes
     exactly the stale ones -- the next process still loads both functions from the cache. Files of
     other modules and files Numba did not write stay."""
-    from twolayer.engines.cache_files import prune, stale_files
+    import importlib.util
+
+    from twolayer.engines.cache_files import cache_of, prune, stale_files
 
     source = tmp_path / "prunemod.py"
     folder = tmp_path / "__pycache__"
@@ -258,15 +260,19 @@ def test_warmup_removes_the_cache_files_an_earlier_version_of_the_source_left(tm
     source.write_text(CACHED_MODULE)
     assert call() == "0 0"
     first = set(folder.iterdir())
-    assert stale_files(folder, source) == []
     source.write_text("# edited: every function one line lower\n" + CACHED_MODULE)
     assert call() == "0 0"                     # nothing to load: compiled again
     second = set(folder.iterdir()) - first
     assert len(first) == len(second) == 4      # an index and a data file per function
+    spec = importlib.util.spec_from_file_location("prunemod_in_test", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert cache_of(module.twice)[0] == folder
+    stamp = cache_of(module.twice)[1]            # Numba's stamp of the present source
     (folder / "prunemod.notes.nbi").write_text("not an index")
     (folder / "othermod.twice-4.py311.nbi").write_bytes((folder / sorted(p.name for p in first)[0]).read_bytes())
-    assert set(stale_files(folder, source)) == first
+    assert set(stale_files(folder, source, stamp)) == first
     size = sum(p.stat().st_size for p in first)
-    assert prune(folder, source) == (4, size)
+    assert prune(folder, source, stamp) == (4, size)
     assert set(folder.iterdir()) == second | {folder / "prunemod.notes.nbi", folder / "othermod.twice-4.py311.nbi"}
     assert call() == "1 1"                     # both loaded from the cache

@@ -3,7 +3,8 @@
 
 Numba names a cached function's files after its source file, its name and its line number
 (``kernels.run_flow-1122.py311.nbi``, the index, and ``...-1122.py311.0.nbc``, the compiled code),
-and keys the index on a hash of the source. An edit of ``kernels.py`` (a ``git pull`` in an
+and keys the index on a stamp of the source (a hash of its bytes in Numba 0.68; its modification
+time and size in some earlier versions: this module asks Numba for it rather than computing it). An edit of ``kernels.py`` (a ``git pull`` in an
 editable install, an upgrade) leaves the old files behind: Numba never reads them again, and never
 removes them (52 files and 3.7 MB after a few sessions of edits here). :func:`prune` removes them;
 ``twolayer warmup`` calls it once its own compilation is done.
@@ -11,30 +12,28 @@ removes them (52 files and 3.7 MB after a few sessions of edits here). :func:`pr
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from pathlib import Path
 
 
-def kernel_cache_folder() -> Path | None:
-    """The folder Numba caches :mod:`.kernels` in (next to it, or the user's cache folder), or None
-    when this Numba does not say."""
-    from . import kernels
-
+def cache_of(dispatcher) -> tuple[Path, object] | None:
+    """(cache folder, source stamp) of a cached Numba function, as Numba computes them, or None when
+    this Numba does not say (its cache objects laid out otherwise)."""
     try:
-        return Path(kernels.run_flow._cache._cache_path)
-    except AttributeError:     # a Numba whose cache object is laid out otherwise
+        cache = dispatcher._cache
+        return Path(cache._cache_path), cache._impl.locator.get_source_stamp()
+    except AttributeError:
         return None
 
 
-def stale_files(folder: Path, source: Path) -> list[Path]:
+def stale_files(folder: Path, source: Path, stamp) -> list[Path]:
     """The cache files in ``folder`` of functions of ``source`` compiled from another version of it:
-    each index (``<stem>.*.nbi``) that this Numba wrote for source bytes other than the present
-    ones, and the data files it lists. Indexes of another Numba version, of other modules, or that
-    cannot be read are left alone (another environment may share an editable install's folder)."""
+    each index (``<stem>.*.nbi``) that this Numba wrote with a source stamp other than ``stamp``
+    (:func:`cache_of`), and the data files it lists. Indexes of another Numba version, of other
+    modules, or that cannot be read are left alone (another environment may share an editable
+    install's folder)."""
     import numba
 
-    stamp = hashlib.sha256(source.read_bytes()).digest()     # Numba's stamp of a source file
     out = []
     for index in sorted(folder.glob(f"{source.stem}.*.nbi")):
         try:
@@ -52,11 +51,11 @@ def stale_files(folder: Path, source: Path) -> list[Path]:
     return out
 
 
-def prune(folder: Path, source: Path) -> tuple[int, int]:
+def prune(folder: Path, source: Path, stamp) -> tuple[int, int]:
     """Remove :func:`stale_files`; returns (files removed, bytes freed). A file that another process
     removed first is skipped; Numba recompiles whatever an index lists and cannot load."""
     removed = freed = 0
-    for path in stale_files(folder, source):
+    for path in stale_files(folder, source, stamp):
         try:
             size = path.stat().st_size
             path.unlink()
@@ -70,10 +69,10 @@ def prune_kernels() -> tuple[int, int]:
     """:func:`prune` for :mod:`.kernels` in its cache folder; (0, 0) when that folder is unknown."""
     from . import kernels
 
-    folder = kernel_cache_folder()
-    if folder is None or not folder.is_dir():
+    found = cache_of(kernels.run_flow)
+    if found is None or not found[0].is_dir():
         return 0, 0
-    return prune(folder, Path(kernels.__file__))
+    return prune(found[0], Path(kernels.__file__), found[1])
 
 
-__all__ = ["kernel_cache_folder", "stale_files", "prune", "prune_kernels"]
+__all__ = ["cache_of", "stale_files", "prune", "prune_kernels"]
