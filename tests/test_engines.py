@@ -261,6 +261,23 @@ def test_a_run_cut_into_many_compiled_calls_equals_one_call(monkeypatch, rng, na
     np.testing.assert_array_equal(whole.final.theta, cut.final.theta)
 
 
+def test_a_short_run_takes_one_compiled_call_and_a_huge_step_a_call_of_its_own(monkeypatch):
+    """The first call's length comes from the cost model (~CHUNK_SECONDS / 8 of work): a 20,000-step
+    tiny GD run (~0.27 us a step by the model) is one call, whatever this machine's speed; a step
+    the model puts at seconds (60,000 samples, m = 1000, d = 784) is a call by itself."""
+    from twolayer.engines import kernels
+
+    X, y = tl.data.thesis("1.1.0")
+    calls = []
+    real = kernels.run_gd_narrow
+    monkeypatch.setattr(compiled.K, "run_gd_narrow", lambda *a: calls.append(1) or real(*a))
+    tl.train(tl.init_net(2, 60, "relu", "none", seed=0), X, y, optimizer=tl.GD(1e-3), steps=20_000, engine="numba",
+             quiet=True, snapshots=False)
+    assert len(calls) == 1
+    assert compiled.first_chunk(2, 60, 2) == int(compiled.CHUNK_SECONDS / 8 / (0.15e-6 + 0.25e-9 * 2 * 60 * 4))
+    assert compiled.first_chunk(60_000, 1000, 784) == 1
+
+
 def test_engine_errors():
     X, y = tl.data.thesis("1.1.0")
     net = tl.init_net(2, 4, seed=0)

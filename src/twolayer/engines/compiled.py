@@ -57,12 +57,12 @@ class Chunks:
 
 def first_chunk(samples: int, m: int, d: int) -> int:
     """Steps (or gradient evaluations) of a run's first compiled call: about CHUNK_SECONDS / 8 by the
-    cost model (:func:`.costs.compiled_step`, ``samples`` per step), at least 8. A short run takes one
-    call, a long one reaches calls of CHUNK_SECONDS after one or two. Each call ends in Python work
-    that holds the interpreter: in a threaded sweep of short runs, the calls' number limits how well
-    the threads overlap (a flow run of ~1 ms cut into five calls ran 1.6x faster on two threads, in
-    one call 1.75x)."""
-    return max(8, int(CHUNK_SECONDS / 8 / compiled_step(samples, m, d)))
+    cost model (:func:`.costs.compiled_step`, ``samples`` per step), at least 1 (the callers' own
+    floors apply on top: :class:`Chunks`). A short run takes one call, a long one reaches calls of
+    CHUNK_SECONDS after one or two. Each call ends in Python work that holds the interpreter: in a
+    threaded sweep of short runs, the calls' number limits how well the threads overlap (a flow run
+    of ~1 ms cut into five calls ran 1.6x faster on two threads, in one call 1.75x)."""
+    return max(1, int(CHUNK_SECONDS / 8 / compiled_step(samples, m, d)))
 
 
 def problem(obj):
