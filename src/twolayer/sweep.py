@@ -84,8 +84,7 @@ def sweep_engine(specs, planned: int | None = None) -> None:
     if not late or runs < 2:
         return
     first = late[0]
-    per_step = first.obj.n if getattr(first.optimizer, "batch_size", None) is None else first.optimizer.batch_size
-    if compile_cost_reason(first.net, first.obj.n, per_step, first.optimizer, first.steps, first.t_max,
+    if compile_cost_reason(first.net, first.obj.n, first.per_step, first.optimizer, first.steps, first.t_max,
                            runs=runs) is None:
         for s in late:
             s.engine = "numba"
@@ -109,9 +108,8 @@ def threads_available() -> int:
 
 def expected_work(spec) -> float:
     """A run's work in the compiled engine's units: steps (or flow time) x samples per step x m (d + 2)."""
-    per_step = spec.obj.n if spec.optimizer.batch_size is None else spec.optimizer.batch_size
     length = spec.steps if spec.steps is not None else 1000.0 * max(1.0, spec.t_max or 1.0)
-    return length * per_step * spec.net.m * (spec.net.d + 2)
+    return length * spec.per_step * spec.net.m * (spec.net.d + 2)
 
 
 def _run_threads(specs, bar) -> list:
@@ -160,8 +158,7 @@ def calls_blas(specs) -> bool:
     """Whether any of these compiled runs takes the matrix-product path (the only one calling BLAS)."""
     from .engines.compiled import use_blocked
 
-    return any(use_blocked(s.obj.n if s.optimizer.batch_size is None else s.optimizer.batch_size, s.net.m, s.net.d)
-               for s in specs)
+    return any(use_blocked(s.per_step, s.net.m, s.net.d) for s in specs)
 
 
 def run_in_threads(tasks, work, bar, threads: int | None = None, *, blas: bool = True) -> list:

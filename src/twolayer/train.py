@@ -232,6 +232,11 @@ class RunSpec:
     def is_flow(self) -> bool:
         return isinstance(self.optimizer, Flow)
 
+    @property
+    def per_step(self) -> int:
+        """Samples one step touches: the batch size, or all n for full batch and gradient flow."""
+        return self.obj.n if self.optimizer.batch_size is None else self.optimizer.batch_size
+
     def recorder(self) -> Recorder:
         return Recorder(self.obj, self.test, self.snapshots)
 
