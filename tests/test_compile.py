@@ -243,6 +243,7 @@ def test_warmup_removes_the_cache_files_an_earlier_version_of_the_source_left(tm
     exactly the stale ones -- the next process still loads both functions from the cache. Files of
     other modules and files Numba did not write stay."""
     import importlib.util
+    import pickle
 
     from twolayer.engines.cache_files import cache_of, prune, stale_files
 
@@ -270,9 +271,18 @@ def test_warmup_removes_the_cache_files_an_earlier_version_of_the_source_left(tm
     assert cache_of(module.twice)[0] == folder
     stamp = cache_of(module.twice)[1]            # Numba's stamp of the present source
     (folder / "prunemod.notes.nbi").write_text("not an index")
-    (folder / "othermod.twice-4.py311.nbi").write_bytes((folder / sorted(p.name for p in first)[0]).read_bytes())
-    assert set(stale_files(folder, source, stamp)) == first
-    size = sum(p.stat().st_size for p in first)
-    assert prune(folder, source, stamp) == (4, size)
+    stale_index = folder / sorted(p.name for p in first if p.suffix == ".nbi")[0]
+    (folder / "othermod.twice-4.py311.nbi").write_bytes(stale_index.read_bytes())
+    # a stale index whose list names a file outside its own (here: outside the cache folder)
+    outside = tmp_path / "outside.nbc"
+    outside.write_text("the user's")
+    with open(stale_index, "rb") as f:
+        version, (old_stamp, overloads) = pickle.load(f), pickle.loads(f.read())
+    foreign = folder / "prunemod.foreign-1.py311.nbi"
+    foreign.write_bytes(pickle.dumps(version) + pickle.dumps((old_stamp, {k: "../outside.nbc" for k in overloads})))
+    assert set(stale_files(folder, source, stamp)) == first | {foreign}
+    size = sum(p.stat().st_size for p in first | {foreign})
+    assert prune(folder, source, stamp) == (5, size)
     assert set(folder.iterdir()) == second | {folder / "prunemod.notes.nbi", folder / "othermod.twice-4.py311.nbi"}
+    assert outside.read_text() == "the user's"
     assert call() == "1 1"                     # both loaded from the cache

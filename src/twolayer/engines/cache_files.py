@@ -47,7 +47,10 @@ def stale_files(folder: Path, source: Path, stamp) -> list[Path]:
         if old_stamp == stamp:
             continue
         out.append(index)
-        out.extend(p for p in (folder / str(name) for name in overloads.values()) if p.is_file())
+        base = index.name[:-len(".nbi")]
+        out.extend(folder / name for name in map(str, overloads.values())     # its own data files only
+                   if Path(name).name == name and name.startswith(base + ".") and name.endswith(".nbc")
+                   and (folder / name).is_file())
     return out
 
 
